@@ -1,0 +1,15 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from apps.core.permissions import STAFF_ROLES, Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
+    role = getattr(user, "role", None) if signed_in else None
+    return {
+        "nav_console": role in STAFF_ROLES,
+        "nav_admin": role == Role.PLATFORM_ADMIN,
+    }

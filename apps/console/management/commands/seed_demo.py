@@ -1,0 +1,30 @@
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from apps.console.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Build the demo world (deterministic for a seed) and print the demo logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--logins-file",
+            default="",
+            help="Also write the logins to this file (kept out of git).",
+        )
+
+    def handle(self, *args: Any, seed: int, logins_file: str, **options: Any) -> None:
+        logins = seed_demo(seed=seed, password=os.environ.get("DEMO_PASSWORD") or None)
+        lines = [f"{'username':<14} {'password':<14} {'role':<22} tenant"]
+        lines += [f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant}" for x in logins]
+        text = "\n".join(lines)
+        if logins_file:
+            with open(logins_file, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+            os.chmod(logins_file, 0o600)
+        self.stdout.write(self.style.SUCCESS(f"Demo world ready (seed {seed}). Logins:"))
+        self.stdout.write(text)

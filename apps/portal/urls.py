@@ -1,0 +1,20 @@
+from django.urls import path
+
+from apps.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("households/<uuid:household_id>/", views.household_detail, name="household"),
+    path(
+        "households/<uuid:household_id>/members/invite/",
+        views.member_invite,
+        name="member-invite",
+    ),
+    path(
+        "households/<uuid:household_id>/members/<int:user_id>/remove/",
+        views.member_remove,
+        name="member-remove",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
+]

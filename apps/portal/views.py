@@ -1,0 +1,120 @@
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.core.permissions import Action, Role
+from apps.devices.selectors import device_list
+from apps.fleet.selectors import gateway_list
+from apps.households import selectors, services
+from apps.households.models import Household
+from apps.portal.forms import AcceptInvitationSignupForm, InviteMemberForm
+
+
+def _household(request: HttpRequest, household_id: Any, action: Action = Action.VIEW) -> Household:
+    try:
+        return selectors.household_get(user=request.user, household_id=household_id, action=action)
+    except Household.DoesNotExist as error:
+        raise Http404 from error
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_staff_role:
+        return redirect("console:home")
+    households = list(selectors.household_list(user=user))
+    if len(households) == 1:
+        return redirect("portal:household", household_id=households[0].pk)
+    return render(request, "portal/home.html", {"households": households})
+
+
+@login_required
+def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    user = request.user
+    can = {
+        action.value: selectors.household_can(user=user, household=household, action=action)
+        for action in (Action.VIEW_MEMBERS, Action.MANAGE_MEMBERS)
+    }
+    context = {
+        "household": household,
+        "gateways": gateway_list(user=user).filter(household=household),
+        "devices": device_list(user=user).filter(household=household),
+        "members": selectors.member_list(household=household) if can["view_members"] else None,
+        "can_manage_members": can["manage_members"],
+        "invite_form": InviteMemberForm(),
+    }
+    return render(request, "portal/household.html", context)
+
+
+@login_required
+@require_POST
+def member_invite(request: HttpRequest, household_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    form = InviteMemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid email address."))
+        return redirect("portal:household", household_id=household.pk)
+    try:
+        services.member_invite(household=household, invited_by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
+    return redirect("portal:household", household_id=household.pk)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, household_id: Any, user_id: int) -> HttpResponse:
+    household = _household(request, household_id)
+    membership = get_object_or_404(household.memberships, user_id=user_id)
+    try:
+        services.member_remove(household=household, user=membership.user, removed_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("portal:household", household_id=household.pk)
+    messages.success(request, _("Member removed."))
+    if membership.user == request.user:
+        return redirect("portal:home")
+    return redirect("portal:household", household_id=household.pk)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Joining a household: a new account is created, or a signed-in member accepts."""
+    invitation = services.invitation_get_pending(token=token)
+    if invitation is None:
+        return render(request, "portal/invitation_invalid.html", status=404)
+    user: Any = request.user
+    form = None
+    if user.is_authenticated:
+        if request.method == "POST":
+            return _accept_as(request, token, user)
+    else:
+        form = AcceptInvitationSignupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            new_user = form.save(commit=False)
+            new_user.email = invitation.email
+            new_user.role = Role.HOUSEHOLD_MEMBER
+            new_user.tenant = invitation.household.tenant
+            new_user.save()
+            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            return _accept_as(request, token, new_user)
+    return render(request, "portal/invitation.html", {"invitation": invitation, "form": form})
+
+
+def _accept_as(request: HttpRequest, token: str, user: Any) -> HttpResponse:
+    try:
+        membership = services.invitation_accept(token=token, user=user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("portal:home")
+    messages.success(request, _("Welcome to %(name)s.") % {"name": membership.household.name})
+    return redirect("portal:household", household_id=membership.household_id)
