@@ -13,7 +13,7 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            language = user.preferred_language  # type: ignore[union-attr]
+            language = user.preferred_language
             translation.activate(language)
             request.LANGUAGE_CODE = language
         response = self.get_response(request)

@@ -11,7 +11,7 @@ from apps.core.permissions import STAFF_ROLES, TELCO_ROLES, Role
 
 
 class HebUserManager(UserManager["User"]):
-    def create_superuser(  # type: ignore[override]
+    def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra: Any
     ) -> User:
         extra.setdefault("role", Role.PLATFORM_ADMIN)

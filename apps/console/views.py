@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.console.forms import AssignInstallerForm
 from apps.core.permissions import Action, is_staff_role
 from apps.devices.selectors import device_list
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
 from apps.tenants.selectors import tenant_list
-from apps.console.forms import AssignInstallerForm
 
 View = Callable[..., HttpResponse]
 
@@ -119,6 +119,4 @@ def gateway_fleet(request: HttpRequest) -> HttpResponse:
     if connectivity:
         gateways = gateways.filter(connectivity=connectivity)
     page = Paginator(gateways, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "console/gateways.html", {"page": page, "connectivity": connectivity}
-    )
+    return render(request, "console/gateways.html", {"page": page, "connectivity": connectivity})

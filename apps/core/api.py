@@ -21,12 +21,12 @@ class RestrictedViewSetMixin:
     """
 
     model: type[Model]
-    action_map: dict[str, Action] = {"list": Action.VIEW, "retrieve": Action.VIEW}
+    # The restrict() action for each viewset action; reads default to VIEW.
+    scope_actions: dict[str, Action] = {"list": Action.VIEW, "retrieve": Action.VIEW}
     request: Any
-    action: str | None
 
     def restrict_action(self) -> Action:
-        return self.action_map.get(self.action or "", Action.VIEW)
+        return self.scope_actions.get(getattr(self, "action", None) or "", Action.VIEW)
 
     def get_queryset(self) -> QuerySet[Any]:
         manager: Any = self.model._default_manager

@@ -57,7 +57,9 @@ class HeatingType(models.TextChoices):
 
 
 class Household(UUIDModel):
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="households")
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.PROTECT, related_name="households"
+    )
     name = models.CharField(_("name"), max_length=120)
     address = models.CharField(_("address"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=12)
@@ -121,6 +123,9 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["household", "user"], name="membership_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} in {self.household} ({self.role})"
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -140,7 +145,9 @@ class Invitation(UUIDModel):
     email = models.EmailField()
     can_control = models.BooleanField(default=False)
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

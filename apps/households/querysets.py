@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.db import models
 
@@ -18,7 +18,7 @@ class HouseholdOwnedQuerySet(models.QuerySet[M]):
     household_field = "household"
     tenant_field: str | None = None  # set when rows may exist without a household
 
-    def restrict(self, user: Any, action: Action) -> HouseholdOwnedQuerySet[M]:
+    def restrict(self, user: Any, action: Action) -> Self:
         scope = scope_for(user, action)
         if scope is Scope.ALL:
             return self

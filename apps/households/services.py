@@ -147,7 +147,7 @@ def member_remove(*, household: Household, user: Any, removed_by: Any) -> None:
         if owners.count() == 1:
             raise ValidationError(_("The last owner cannot be removed."))
     membership.delete()
-    _revoke(user, household, OWNER_PERMS + (Perm.INSTALL_EQUIPMENT,))
+    _revoke(user, household, (*OWNER_PERMS, Perm.INSTALL_EQUIPMENT))
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ eager Celery) so that a bare machine can run `make demo`. DATABASE_URL and
 REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -114,6 +115,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# In development static files come from the finders; collectstatic fills STATIC_ROOT for production.
+WHITENOISE_USE_FINDERS = DEBUG
+warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise, before collectstatic
 
 REDIS_URL = env("REDIS_URL", default="")
 
@@ -166,6 +170,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Home Energy Box platform: tenants, households, gateways and devices.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API map is for signed-in users, not for anyone probing the platform.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Offline Swagger UI: the assets come from drf-spectacular-sidecar, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
