@@ -6,7 +6,9 @@ from apps.accounts.models import User
 
 
 class InviteMemberForm(forms.Form):
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"placeholder": _("Email of the person")})
+    )
     can_control = forms.BooleanField(label=_("May control devices"), required=False)
 
 

@@ -149,9 +149,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-EMAIL_BACKEND = env(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; by default mail is printed.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="HEB Platform <noreply@localhost>")
 
 REST_FRAMEWORK = {

@@ -5,6 +5,8 @@ import pytest
 
 from gateway_agent.protocol import TelemetryBatch, decode_batch, encode
 
+NEGATIVE_REGISTER = {"meter_time": "2026-11-28T12:00:00Z", "meter_id": "m", "import_wh": {"1": -5}}
+
 
 def batch(**overrides: object) -> dict:
     body = {
@@ -36,11 +38,10 @@ def test_a_valid_batch_round_trips() -> None:
     [
         ({"serial": "x"}, "$.serial"),
         ({"batch_id": "not-a-uuid"}, "$.batch_id"),
-        ({"meter": [{"meter_time": "2026-11-28T12:00Z", "meter_id": "m", "import_wh": {"1": -5}}]},
-         "$.meter[0].import_wh"),
+        ({"meter": [NEGATIVE_REGISTER]}, "$.meter[0].import_wh"),
         ({"surprise": 1}, "surprise"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_batch_names_the_bad_field(overrides: dict, field: str) -> None:
     with pytest.raises(msgspec.ValidationError) as error:
         decode_batch(msgspec.json.encode(batch(**overrides)))

@@ -1,0 +1,56 @@
+"""The benchmark runner's contract, and the restrict benchmark on a small fleet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import run  # noqa: E402  (bench/run.py)
+
+
+def bench(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "bench/run.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+
+
+def test_an_unknown_benchmark_is_refused_with_the_known_names() -> None:
+    result = bench("no_such_bench")
+    assert result.returncode == 2
+    assert "unknown benchmark no_such_bench" in result.stderr
+    assert "restrict" in result.stderr
+
+
+def test_only_a_last_line_json_object_with_a_bench_key_counts_as_figures() -> None:
+    assert run.last_json_line('warming up\n{"bench": "x", "p50_ms": 1}\n') == {
+        "bench": "x",
+        "p50_ms": 1,
+    }
+    assert run.last_json_line('{"bench": "x"}\ndone\n') is None
+    assert run.last_json_line('{"p50_ms": 1}') is None
+    assert run.last_json_line("") is None
+
+
+def test_restrict_is_one_query_for_every_role() -> None:
+    result = bench("restrict", BENCH_HOUSEHOLDS="60")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "restrict"
+    assert figures["households"] == 60
+    assert figures["max_queries_per_call"] == 1
+    rows = {role: f["rows"] for role, f in figures["roles"].items()}
+    assert rows["platform_admin"] == 60
+    assert rows["dso_staff"] == 20  # one tenant of three
+    assert rows["household_owner"] == rows["household_member"] == 1
+    assert rows["third_party"] == 0
