@@ -2,6 +2,10 @@
 
 msgspec structs: strict typing and fast, low-memory decoding on a small gateway.
 Energy in Wh, power in W, times as timezone-aware UTC datetimes.
+
+Power directions: a meter's `import_w` / `export_w` are both >= 0. A device's `power_w`
+is in the device's own direction: consumption for loads, production for a PV inverter,
+charge (+) or discharge (-) for a battery.
 """
 
 from __future__ import annotations
@@ -13,56 +17,135 @@ from typing import Annotated, Literal
 import msgspec
 
 PROTOCOL_VERSION = 1
+MAX_READINGS_PER_BATCH = 20_000  # bounds what one request may ask the server to hold
 
 NonNegativeWh = Annotated[int, msgspec.Meta(ge=0)]
 Watts = Annotated[int, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
 Serial = Annotated[str, msgspec.Meta(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+MeterId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Register = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class Heartbeat(msgspec.Struct, forbid_unknown_fields=True):
-    serial: Serial
-    firmware_version: Annotated[str, msgspec.Meta(max_length=32)]
-    uptime_s: Annotated[int, msgspec.Meta(ge=0)]
-    connectivity: Literal["dsl", "3g"]
-    signal_dbm: int | None = None
-    latency_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    outbox_depth: Annotated[int, msgspec.Meta(ge=0)] = 0
+class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Every message refuses fields it does not know: a typo is an error, not silence."""
 
 
-class MeterReading(msgspec.Struct, forbid_unknown_fields=True):
-    """One meter telegram, normalised across P1, TIC and SMETS2."""
+class MeterReading(Struct):
+    """One meter frame, normalised across P1 (BE/NL), Linky TIC and SMETS2 via a CAD."""
 
-    meter_time: datetime
-    meter_id: Annotated[str, msgspec.Meta(max_length=64)]
-    import_wh: dict[str, NonNegativeWh]  # cumulative per tariff register
-    export_wh: dict[str, NonNegativeWh] = {}
+    timestamp: datetime  # the meter's own clock where it sends one, else the agent's
+    meter_id: MeterId  # equipment id / serial: what pairing checks
+    import_wh: dict[Register, NonNegativeWh]  # cumulative, per tariff register
+    export_wh: dict[Register, NonNegativeWh] = {}
     import_w: Annotated[int, msgspec.Meta(ge=0)] = 0
     export_w: Annotated[int, msgspec.Meta(ge=0)] = 0
-    voltage_v: list[float] = []  # per phase, where the meter gives it
-    current_a: list[float] = []
+    voltage_v: list[Annotated[float, msgspec.Meta(ge=0, le=1000)]] = []  # per phase
+    current_a: list[Annotated[float, msgspec.Meta(ge=0, le=1000)]] = []  # per phase
+    tariff: Register | None = None  # the register running now (e.g. "1", "HCJB")
 
 
-class DeviceReading(msgspec.Struct, forbid_unknown_fields=True):
+class DeviceReading(Struct):
     device_id: uuid.UUID
-    time: datetime
+    timestamp: datetime
     power_w: Watts
-    energy_wh: NonNegativeWh | None = None
+    energy_wh: NonNegativeWh | None = None  # cumulative, where the device counts it
     on: bool | None = None
+    soc_pct: Percent | None = None  # batteries and EVs
 
 
-class TelemetryBatch(msgspec.Struct, forbid_unknown_fields=True):
+class TelemetryBatch(Struct):
     """What the agent uploads; `batch_id` makes a re-sent batch idempotent."""
 
     batch_id: uuid.UUID
     serial: Serial
-    meter: list[MeterReading] = []
-    devices: list[DeviceReading] = []
+    meter: Annotated[list[MeterReading], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)] = []
+    devices: Annotated[list[DeviceReading], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)] = []
     protocol_version: int = PROTOCOL_VERSION
+
+
+class BatchReceipt(Struct):
+    batch_id: uuid.UUID
+    duplicate: bool  # true when this batch id was already stored: nothing written again
+    meter_rows: int = 0
+    device_rows: int = 0
+
+
+class Heartbeat(Struct):
+    serial: Serial
+    firmware_version: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    uptime_s: Annotated[int, msgspec.Meta(ge=0)]
+    connectivity: Literal["dsl", "3g"]
+    signal_dbm: Annotated[int, msgspec.Meta(ge=-150, le=0)] | None = None
+    latency_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    outbox_depth: Annotated[int, msgspec.Meta(ge=0)] = 0
+    meter_id: MeterId | None = None  # the meter the box sees on its port now
+
+
+class Credential(Struct):
+    """A gateway key. The secret travels once, over TLS, to the box that owns it."""
+
+    key_id: str
+    secret: str  # urlsafe base64 of 32 random bytes
+    valid_from: datetime
+    valid_until: datetime | None = None
+
+
+class HeartbeatReply(Struct):
+    server_time: datetime
+    pairing: Literal["none", "requested", "approved", "rejected"]
+    paired_meter_id: MeterId | None = None  # readings from any other meter are refused
+    pending_commands: int = 0
+    new_credential: Credential | None = None  # set after a rotation: switch to it
+
+
+class ProvisionRequest(Struct):
+    serial: Serial
+    claim_code: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
+
+
+class ProvisionReply(Struct):
+    credential: Credential
+    household_id: uuid.UUID
+
+
+CommandKind = Literal["switch_on", "switch_off", "start_program", "set_power_limit"]
+ParamValue = int | float | str | bool
+
+
+class Command(Struct):
+    id: uuid.UUID
+    kind: CommandKind
+    device_id: uuid.UUID | None = None
+    not_before: datetime | None = None  # run at this time, even if the link is down then
+    not_after: datetime | None = None  # too late after this: report "expired"
+    params: dict[str, ParamValue] = {}
+
+
+class CommandList(Struct):
+    commands: list[Command]
+
+
+class CommandAck(Struct):
+    command_id: uuid.UUID
+    status: Literal["received", "started", "done", "failed", "expired"]
+    timestamp: datetime
+    message: ShortText = ""
+
+
+class ErrorReply(Struct):
+    error: str
+    field: str | None = None
 
 
 def decode_batch(body: bytes) -> TelemetryBatch:
     """Decode and validate; raises msgspec.ValidationError naming the bad field."""
     return msgspec.json.decode(body, type=TelemetryBatch)
+
+
+def decode(body: bytes, message_type: type[msgspec.Struct]) -> msgspec.Struct:
+    return msgspec.json.decode(body, type=message_type)
 
 
 def encode(message: msgspec.Struct) -> bytes:

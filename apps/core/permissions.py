@@ -57,6 +57,8 @@ class Action(StrEnum):
     INSTALL = "install"
     VIEW_CONSUMPTION = "view_consumption"
     CONTROL_DEVICES = "control_devices"
+    APPROVE_PAIRING = "approve_pairing"  # let a gateway read a household's DSO meter
+    MANAGE_GATEWAY_KEYS = "manage_gateway_keys"  # rotate and revoke gateway credentials
 
 
 class Perm(StrEnum):
@@ -121,6 +123,9 @@ SCOPES: dict[Action, dict[Role, Scope]] = {
         R.DSO_STAFF: T, R.HOUSEHOLD_OWNER: G, R.HOUSEHOLD_MEMBER: G, R.THIRD_PARTY: G,
     },
     Action.CONTROL_DEVICES: {R.HOUSEHOLD_OWNER: G, R.HOUSEHOLD_MEMBER: G},
+    # The meter belongs to the DSO: its staff (or the tenant's auto-approve policy) decide.
+    Action.APPROVE_PAIRING: {R.PLATFORM_ADMIN: A, R.DSO_STAFF: T},
+    Action.MANAGE_GATEWAY_KEYS: {R.PLATFORM_ADMIN: A, R.TELCO_OPERATOR: A, R.DSO_STAFF: T},
 }  # fmt: skip
 
 

@@ -46,6 +46,11 @@ class Tenant(UUIDModel):
     language = models.CharField(max_length=8)
     dso_name = models.CharField(_("DSO"), max_length=120, blank=True)
     meter_protocol = models.CharField(max_length=20, choices=MeterProtocol.choices, blank=True)
+    pairing_auto_approve = models.BooleanField(
+        _("approve meter pairings automatically"),
+        default=False,
+        help_text=_("Pair a gateway with the meter it reports, without waiting for DSO staff."),
+    )
 
     objects = TenantQuerySet.as_manager()
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.households",
     "apps.fleet",
     "apps.devices",
+    "apps.telemetry",
     "apps.portal",
     "apps.console",
 ]
@@ -168,6 +169,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "HEB Platform API",
     "DESCRIPTION": "Home Energy Box platform: tenants, households, gateways and devices.",
     "VERSION": "1.0.0",
+    # 3.1 is JSON Schema 2020-12, what msgspec generates for the agent protocol.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The API map is for signed-in users, not for anyone probing the platform.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
@@ -175,7 +178,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.fleet.api.agent.schema.add_protocol_components",
+    ],
 }
+
+# Gateways and their link (see apps/fleet/secrets.py and the agent API).
+GATEWAY_SECRET_KEYS = env.list("GATEWAY_SECRET_KEYS", default=[])
+GATEWAY_CLAIM_WINDOW_HOURS = env.int("GATEWAY_CLAIM_WINDOW_HOURS", default=24)
+GATEWAY_KEY_ROTATION_OVERLAP_HOURS = env.int("GATEWAY_KEY_ROTATION_OVERLAP_HOURS", default=24)
+AGENT_RATE_LIMIT = env("AGENT_RATE_LIMIT", default="120/min")  # per gateway
+AGENT_PROVISION_RATE_LIMIT = env("AGENT_PROVISION_RATE_LIMIT", default="30/hour")  # per address
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous access fails closed

@@ -3,6 +3,9 @@
 DATABASE_URL and REDIS_URL still apply, so CI runs the same tests on PostgreSQL and Redis.
 """
 
+import os
+import time
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -13,4 +16,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests share one Redis in CI: a prefix per run keeps throttle counts and nonces apart.
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{time.time_ns()}"  # noqa: F405
+AGENT_PROVISION_RATE_LIMIT = "10000/min"
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -104,6 +104,21 @@ ASSIGN = {
 }
 
 
+# The agent API answers gateways only. The matrix forces each user onto the request, as if
+# some authentication had let a person through: the IsGateway permission still says 403.
+AGENT_ONLY = {role: "403 403 403" for role in ROLES} | {"anonymous": "401 401 401"}
+
+
+def command_of(w: World, target: str) -> dict[str, Any]:
+    from apps.fleet.models import GatewayCommand
+
+    household = household_of(w, target)
+    command = GatewayCommand.objects.create(
+        gateway=w.gateways[target], household=household, kind="switch_on"
+    )
+    return {"command_id": command.pk}
+
+
 def ok(row: dict[str, str], status: int) -> dict[str, str]:
     return {role: cells.replace("{ok}", str(status)) for role, cells in row.items()}
 
@@ -129,6 +144,12 @@ MATRIX: dict[str, Row] = {
     "api-v1:household-installer-assignments#post": Row(
         "post", by_household, ok(ASSIGN, 201), body=assignment
     ),
+    # An empty body: 400 for everyone, and nothing about any box in the answer.
+    "api-agent-v1:provision": Row("post", None, {r: "400" for r in (*ROLES, "anonymous")}),
+    "api-agent-v1:heartbeat": Row("post", None, AGENT_ONLY),
+    "api-agent-v1:telemetry": Row("post", None, AGENT_ONLY),
+    "api-agent-v1:commands": Row("get", None, AGENT_ONLY),
+    "api-agent-v1:command-ack": Row("post", command_of, AGENT_ONLY),
 }
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from gateway_agent.protocol import TelemetryBatch, decode_batch, encode
 
-NEGATIVE_REGISTER = {"meter_time": "2026-11-28T12:00:00Z", "meter_id": "m", "import_wh": {"1": -5}}
+NEGATIVE_REGISTER = {"timestamp": "2026-11-28T12:00:00Z", "meter_id": "m", "import_wh": {"1": -5}}
 
 
 def batch(**overrides: object) -> dict:
@@ -14,7 +14,7 @@ def batch(**overrides: object) -> dict:
         "serial": "HEB-BE-00001",
         "meter": [
             {
-                "meter_time": "2026-11-28T12:00:00Z",
+                "timestamp": "2026-11-28T12:00:00Z",
                 "meter_id": "3153414733313031303231363035",
                 "import_wh": {"1": 123456, "2": 654321},
                 "import_w": 1200,
