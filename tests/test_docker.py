@@ -17,7 +17,7 @@ def compose() -> dict:
 def test_compose_runs_web_worker_beat_postgres_and_redis() -> None:
     services = compose()["services"]
     assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-    assert "daphne" in " ".join(services["web"]["command"])
+    assert "uvicorn config.asgi:application" in " ".join(services["web"]["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
 
@@ -27,7 +27,12 @@ def test_every_platform_setting_comes_from_the_environment() -> None:
     for name in ("web", "worker", "beat"):
         environment = services[name]["environment"]
         assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-        for key in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "EMAIL_URL"):
+        for key in (
+            "DJANGO_SECRET_KEY",
+            "DJANGO_ALLOWED_HOSTS",
+            "EMAIL_URL",
+            "GATEWAY_SECRET_KEYS",
+        ):
             assert environment[key].startswith("${" + key + ":?"), (name, key)
         assert "${POSTGRES_PASSWORD:?" in environment["DATABASE_URL"]
 
@@ -40,4 +45,5 @@ def test_every_required_variable_is_in_the_example_and_the_example_holds_no_secr
         if line and not line.startswith("#")
     )
     assert required <= set(example)
-    assert example["DJANGO_SECRET_KEY"] == "" and example["POSTGRES_PASSWORD"] == ""
+    for secret in ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "GATEWAY_SECRET_KEYS"):
+        assert example[secret] == "", secret

@@ -35,7 +35,11 @@ pytestmark = pytest.mark.django_db
 
 
 def rows() -> tuple[int, int, int]:
-    return MeterReading.objects.count(), DeviceReading.objects.count(), IngestedBatch.objects.count()
+    return (
+        MeterReading.objects.count(),
+        DeviceReading.objects.count(),
+        IngestedBatch.objects.count(),
+    )
 
 
 # Claiming and provisioning ----------------------------------------------------------------
@@ -75,9 +79,7 @@ def test_a_wrong_claim_code_is_refused_without_saying_which_part_is_wrong(
     assert provision(unclaimed.serial, "WRONGCODE123").status_code == 403
 
 
-def test_only_someone_in_reach_of_the_household_claims_for_it(
-    world: World, unclaimed: Any
-) -> None:
+def test_only_someone_in_reach_of_the_household_claims_for_it(world: World, unclaimed: Any) -> None:
     from django.core.exceptions import PermissionDenied
 
     for role, household in (("installer", world.neighbour), ("household_member", world.household)):
