@@ -90,3 +90,22 @@ def ids_after_seeding(tmp_path: Path, name: str) -> str:
 
 def test_the_same_seed_builds_the_same_world_on_a_fresh_database(tmp_path: Path) -> None:
     assert ids_after_seeding(tmp_path, "a.sqlite3") == ids_after_seeding(tmp_path, "b.sqlite3")
+
+
+def test_spare_boxes_can_be_claimed_with_the_printed_code_and_most_boxes_are_paired(
+    demo: str,
+) -> None:
+    from apps.fleet import services
+    from apps.fleet.models import MeterPairing
+
+    line = next(line for line in demo.splitlines() if line.startswith("HEB-BE-S0000"))
+    serial, code = line.split()[:2]
+    installer = User.objects.get(username="installer_be")
+    household = Household.objects.restrict(installer, Action.INSTALL).first()
+    assert household is not None
+    gateway = services.gateway_claim(
+        user=installer, household=household, serial=serial, claim_code=code
+    )
+    assert gateway.household == household
+    assert MeterPairing.objects.filter(status="approved").count() == 3 * 18
+    assert MeterPairing.objects.filter(status="requested").count() == 3 * 2

@@ -20,7 +20,9 @@ from apps.accounts.models import User
 from apps.core.meter_points import with_check_digit
 from apps.core.permissions import Role
 from apps.devices.models import Device, DeviceKind
-from apps.fleet.models import Connectivity, Gateway
+from apps.fleet import secrets as fleet_secrets
+from apps.fleet import services as fleet_services
+from apps.fleet.models import Connectivity, Gateway, MeterPairing, PairingStatus
 from apps.households import services as household_services
 from apps.households.models import HeatingType, Household, InstallerAssignment
 from apps.tenants.models import Currency, InstallerCompany, MeterProtocol, Tenant, TenantKind
@@ -96,11 +98,19 @@ class DemoLogin:
     password: str
 
 
+@dataclass
+class SpareBox:
+    serial: str
+    claim_code: str  # printed like a label: an installer claims the box with it
+    tenant: str
+
+
 class DemoBuilder:
     def __init__(self, seed: int, password: str | None) -> None:
         self.rng = random.Random(seed)
         self.password = password
         self.logins: list[DemoLogin] = []
+        self.spare_boxes: list[SpareBox] = []
 
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -109,13 +119,13 @@ class DemoBuilder:
         return "".join(str(self.rng.randrange(10)) for _ in range(n))
 
     @transaction.atomic
-    def build(self) -> list[DemoLogin]:
+    def build(self) -> DemoBuilder:
         operator = self.tenant(**OPERATOR)
         self.user("admin", Role.PLATFORM_ADMIN, operator, is_staff=True, is_superuser=True)
         self.user("operator", Role.TELCO_OPERATOR, operator)
         for spec in PARTNERS:
             self.partner(spec)
-        return self.logins
+        return self
 
     def tenant(self, **fields: Any) -> Tenant:
         tenant, _ = Tenant.objects.update_or_create(
@@ -158,7 +168,7 @@ class DemoBuilder:
         )
         households = [self.household(spec, tenant, n) for n in range(HOUSEHOLDS_PER_TENANT)]
         for n in range(SPARE_GATEWAYS_PER_TENANT):
-            self.gateway(tenant, None, f"HEB-{spec.country}-S{n:04d}")
+            self.spare_box(tenant, f"HEB-{spec.country}-S{n:04d}")
 
         owner = self.user(f"owner_{spec.code}", Role.HOUSEHOLD_OWNER, tenant)
         household_services.household_add_owner(household=households[0], user=owner)
@@ -180,6 +190,48 @@ class DemoBuilder:
                 )
         if spec.code == "be":
             self.user("thirdparty", Role.THIRD_PARTY, tenant)
+        self.pairings(spec, households, dso)
+
+    def spare_box(self, tenant: Tenant, serial: str) -> None:
+        """A box in stock, unclaimed; its claim code is new at each seeding, like a password."""
+        gateway = self.gateway(tenant, None, serial)
+        code = fleet_services.new_claim_code()
+        gateway.claim_code_hash = fleet_secrets.hash_claim_code(code)
+        gateway.claimed_at = gateway.claimed_by = None
+        gateway.save(update_fields=["claim_code_hash", "claimed_at", "claimed_by"])
+        self.spare_boxes.append(SpareBox(serial, code, tenant.name))
+
+    def pairings(self, spec: PartnerSpec, households: list[Household], dso: User) -> None:
+        """Most boxes read their meter; the last two wait in the DSO's approval queue."""
+        for n, household in enumerate(households):
+            gateway = household.gateways.get()
+            meter_id = self.meter_id(spec.country)
+            gateway.meter_id_seen = meter_id
+            gateway.save(update_fields=["meter_id_seen"])
+            approved = n < len(households) - 2
+            MeterPairing.objects.update_or_create(
+                gateway=gateway,
+                defaults={
+                    "household": household, "meter_point_id": household.meter_point_id,
+                    "meter_id": meter_id,
+                    "status": PairingStatus.APPROVED if approved else PairingStatus.REQUESTED,
+                    "decided_by": dso if approved else None,
+                },
+                create_defaults={
+                    "id": self.uuid(), "household": household,
+                    "meter_point_id": household.meter_point_id, "meter_id": meter_id,
+                    "status": PairingStatus.APPROVED if approved else PairingStatus.REQUESTED,
+                    "decided_by": dso if approved else None,
+                },
+            )  # fmt: skip
+
+    def meter_id(self, country: str) -> str:
+        """What the meter sends on its port: P1 equipment id, Linky ADSC, SMETS2 serial."""
+        if country == "BE":
+            return "1SAG" + self.digits(10)
+        if country == "FR":
+            return self.digits(12)
+        return f"{self.rng.randrange(10, 99)}L{self.digits(7)}"
 
     def household(self, spec: PartnerSpec, tenant: Tenant, n: int) -> Household:
         rng = self.rng
@@ -261,5 +313,6 @@ class DemoBuilder:
         Device.objects.filter(household=household).exclude(name__in=[w[0] for w in wanted]).delete()
 
 
-def seed_demo(*, seed: int = 1, password: str | None = None) -> list[DemoLogin]:
+def seed_demo(*, seed: int = 1, password: str | None = None) -> DemoBuilder:
+    """The demo world; the builder keeps the logins and the spare boxes' claim codes."""
     return DemoBuilder(seed, password).build()

@@ -18,9 +18,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, seed: int, logins_file: str, **options: Any) -> None:
-        logins = seed_demo(seed=seed, password=os.environ.get("DEMO_PASSWORD") or None)
+        demo = seed_demo(seed=seed, password=os.environ.get("DEMO_PASSWORD") or None)
         lines = [f"{'username':<14} {'password':<14} {'role':<22} tenant"]
-        lines += [f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant}" for x in logins]
+        lines += [
+            f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant}" for x in demo.logins
+        ]
+        lines += ["", f"{'spare box':<14} {'claim code':<14} tenant"]
+        lines += [f"{b.serial:<14} {b.claim_code:<14} {b.tenant}" for b in demo.spare_boxes]
         text = "\n".join(lines)
         if logins_file:
             with open(logins_file, "w", encoding="utf-8") as handle:
