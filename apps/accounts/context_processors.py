@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from apps.core.permissions import STAFF_ROLES, Role
+from apps.core.permissions import STAFF_ROLES, Action, Role, Scope, scope_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -12,4 +12,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_console": role in STAFF_ROLES,
         "nav_admin": role == Role.PLATFORM_ADMIN,
+        # DSO staff and platform admins decide on meter pairings (/console/pairings/).
+        "nav_pairings": signed_in and scope_for(user, Action.APPROVE_PAIRING) is not Scope.NONE,
     }

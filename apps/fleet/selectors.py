@@ -1,4 +1,7 @@
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from apps.core.permissions import Action
 from apps.fleet.models import Gateway, GatewayQuerySet
@@ -6,3 +9,14 @@ from apps.fleet.models import Gateway, GatewayQuerySet
 
 def gateway_list(*, user: Any, action: Action = Action.VIEW) -> GatewayQuerySet:
     return Gateway.objects.restrict(user, action).select_related("tenant", "household")
+
+
+# A box sends a heartbeat every few minutes; silent for 15 minutes, or never heard: offline.
+OFFLINE_AFTER = timedelta(minutes=15)
+
+
+def gateway_online(gateway: Any, now: datetime | None = None) -> bool:
+    last_seen = getattr(gateway, "last_seen_at", None)
+    if last_seen is None:
+        return False
+    return (now or timezone.now()) - last_seen <= OFFLINE_AFTER

@@ -16,5 +16,15 @@ urlpatterns = [
         views.member_remove,
         name="member-remove",
     ),
+    path(
+        "households/<uuid:household_id>/gateways/<uuid:gateway_id>/pairing/request/",
+        views.pairing_request,
+        name="pairing-request",
+    ),
+    path(
+        "households/<uuid:household_id>/pairings/<uuid:pairing_id>/end/",
+        views.pairing_end,
+        name="pairing-end",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

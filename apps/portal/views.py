@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from apps.core.permissions import Action, Role
 from apps.devices.selectors import device_list
+from apps.fleet import services as fleet_services
+from apps.fleet.models import Gateway, MeterPairing, PairingStatus
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
@@ -35,17 +38,49 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"households": households})
 
 
+@dataclass
+class BoxRow:
+    """A gateway of the household with where its meter pairing stands."""
+
+    gateway: Gateway
+    pairing: MeterPairing | None  # the open one: requested or approved
+    last_rejected: bool  # not paired because the DSO declined the last request
+
+
+def _box_rows(user: Any, household: Household) -> list[BoxRow]:
+    pairings = MeterPairing.objects.restrict(user, Action.VIEW).filter(household=household)
+    latest: dict[Any, MeterPairing] = {}
+    open_: dict[Any, MeterPairing] = {}
+    for pairing in pairings:  # newest first
+        latest.setdefault(pairing.gateway_id, pairing)
+        if pairing.status in (PairingStatus.REQUESTED, PairingStatus.APPROVED):
+            open_.setdefault(pairing.gateway_id, pairing)
+    rows = []
+    for gateway in gateway_list(user=user).filter(household=household):
+        last = latest.get(gateway.pk)
+        rows.append(
+            BoxRow(
+                gateway=gateway,
+                pairing=open_.get(gateway.pk),
+                last_rejected=last is not None and last.status == PairingStatus.REJECTED,
+            )
+        )
+    return rows
+
+
 @login_required
 def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
     household = _household(request, household_id)
     user = request.user
     can = {
         action.value: selectors.household_can(user=user, household=household, action=action)
-        for action in (Action.VIEW_MEMBERS, Action.MANAGE_MEMBERS)
+        for action in (Action.VIEW_MEMBERS, Action.MANAGE_MEMBERS, Action.CHANGE)
     }
     context = {
         "household": household,
-        "gateways": gateway_list(user=user).filter(household=household),
+        "boxes": _box_rows(user, household),
+        "can_pair": can["change"],
+        "dso_name": household.tenant.dso_name or household.tenant.name,
         "devices": device_list(user=user).filter(household=household),
         "members": selectors.member_list(household=household) if can["view_members"] else None,
         "can_manage_members": can["manage_members"],
@@ -84,6 +119,43 @@ def member_remove(request: HttpRequest, household_id: Any, user_id: int) -> Http
     messages.success(request, _("Member removed."))
     if membership.user == request.user:
         return redirect("portal:home")
+    return redirect("portal:household", household_id=household.pk)
+
+
+@login_required
+@require_POST
+def pairing_request(request: HttpRequest, household_id: Any, gateway_id: Any) -> HttpResponse:
+    """The owner asks the DSO to let the box read the household's meter."""
+    household = _household(request, household_id)
+    gateway = get_object_or_404(
+        gateway_list(user=request.user).filter(household=household), pk=gateway_id
+    )
+    try:
+        pairing = fleet_services.pairing_request(user=request.user, gateway=gateway)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if pairing.status == PairingStatus.APPROVED:
+            messages.success(
+                request, _("Your box is paired with meter %(meter)s.") % {"meter": pairing.meter_id}
+            )
+        else:
+            dso = household.tenant.dso_name or household.tenant.name
+            messages.success(
+                request,
+                _("Request sent: waiting for %(dso)s to approve.") % {"dso": dso},
+            )
+    return redirect("portal:household", household_id=household.pk)
+
+
+@login_required
+@require_POST
+def pairing_end(request: HttpRequest, household_id: Any, pairing_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    pairings = MeterPairing.objects.restrict(request.user, Action.VIEW).filter(household=household)
+    pairing = get_object_or_404(pairings, pk=pairing_id)
+    fleet_services.pairing_end(user=request.user, pairing=pairing)
+    messages.success(request, _("Unpaired: your box no longer reads the meter."))
     return redirect("portal:household", household_id=household.pk)
 
 
