@@ -23,7 +23,12 @@ demo: install
 	@echo "Demo logins (also in .demo-logins):"
 	@cat .demo-logins
 	@echo ""
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "A fleet of 6 virtual boxes uploads through the agent API (log: .demo-fleet.log)."
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000 & server=$$!; \
+	$(BIN)/python manage.py simulate_fleet --gateways 6 --speed 60 --backfill-hours 2 \
+		> .demo-fleet.log 2>&1 & fleet=$$!; \
+	trap 'kill $$fleet $$server 2>/dev/null' EXIT INT TERM; \
+	wait $$server
 
 test: install
 	$(BIN)/python -m pytest
@@ -47,4 +52,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .demo-logins .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .demo-logins .demo-fleet.log .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,7 @@ class MeterReading(Struct):
     export_w: Annotated[int, msgspec.Meta(ge=0)] = 0
     voltage_v: list[Annotated[float, msgspec.Meta(ge=0, le=1000)]] = []  # per phase
     current_a: list[Annotated[float, msgspec.Meta(ge=0, le=1000)]] = []  # per phase
-    tariff: Register | None = None  # the register running now (e.g. "1", "HCJB")
+    tariff: Register | None = None  # the import_wh key running now (e.g. "1", "BBRHCJB")
 
 
 class DeviceReading(Struct):

@@ -86,7 +86,11 @@ def _claim_window_open(gateway: Gateway, now: datetime) -> bool:
 
 
 def _was_provisioned(gateway: Gateway) -> bool:
-    return gateway.credentials.filter(delivered_at__isnull=False).exists()
+    """The box fetched a key since its last claim (a re-claim starts a new trust chain)."""
+    delivered = gateway.credentials.filter(delivered_at__isnull=False)
+    if gateway.claimed_at is not None:
+        delivered = delivered.filter(delivered_at__gte=gateway.claimed_at)
+    return delivered.exists()
 
 
 @transaction.atomic
@@ -94,7 +98,9 @@ def gateway_claim(*, user: Any, household: Household, serial: str, claim_code: s
     """An installer (or the owner) binds the box in their hands to a household.
 
     The same message for an unknown serial and a wrong code: no serial enumeration.
-    A box claimed but never provisioned within the window may be claimed again.
+    A box claimed but never provisioned within the window may be claimed again. A claim
+    starts a new trust chain: every earlier key of the box is revoked, and the box
+    provisions again (a reset or replaced box).
     """
     _require_household(user, (Action.INSTALL, Action.CHANGE), household)
     refused = ValidationError({"claim_code": _("Unknown serial or wrong claim code.")})
@@ -113,7 +119,7 @@ def gateway_claim(*, user: Any, household: Household, serial: str, claim_code: s
     gateway.claimed_at = now
     gateway.claimed_by = user
     gateway.save(update_fields=["household", "claimed_at", "claimed_by"])
-    gateway.credentials.filter(delivered_at__isnull=True).update(revoked_at=now)
+    gateway.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
     credential_issue(gateway=gateway, created_by=user)
     return gateway
 

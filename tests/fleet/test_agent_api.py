@@ -442,3 +442,21 @@ def test_the_agent_api_is_in_the_openapi_schema(world: World) -> None:
     }
     assert "MeterReading" in schema["components"]["schemas"]
     assert "gatewaySignature" in schema["components"]["securitySchemes"]
+
+
+def test_claiming_again_revokes_the_old_key_and_lets_the_box_provision_again(
+    world: World, box: Box
+) -> None:
+    """A reset or replaced box: the installer claims it again and it fetches a new key."""
+    assert box.heartbeat().status_code == 200
+    services.gateway_claim(
+        user=world.users["installer"], household=world.household,
+        serial=box.gateway.serial, claim_code=CLAIM_CODE,
+    )  # fmt: skip
+    assert box.heartbeat().status_code == 401
+    again = provision(box.gateway.serial)
+    assert again.status_code == 200
+    fresh = Box(
+        box.gateway, again.json()["credential"]["key_id"], again.json()["credential"]["secret"]
+    )
+    assert fresh.heartbeat().status_code == 200
