@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.v1.views import MeView
 from apps.devices.api.v1.views import DeviceViewSet
+from apps.energy.api.v1.views import HouseholdEnergyView
 from apps.fleet.api.v1.views import GatewayViewSet
 from apps.households.api.v1.views import (
     HouseholdViewSet,
@@ -38,6 +39,11 @@ urlpatterns = [
         "households/<uuid:household_id>/installer-assignments/",
         InstallerAssignmentListView.as_view(),
         name="household-installer-assignments",
+    ),
+    path(
+        "households/<uuid:household_id>/energy/",
+        HouseholdEnergyView.as_view(),
+        name="household-energy",
     ),
     *router.urls,
 ]

@@ -25,6 +25,7 @@ from apps.fleet import services as fleet_services
 from apps.fleet.models import Connectivity, Gateway, MeterPairing, PairingStatus
 from apps.households import services as household_services
 from apps.households.models import HeatingType, Household, InstallerAssignment
+from apps.tariffs.defaults import ensure_default_tariffs
 from apps.tenants.models import Currency, InstallerCompany, MeterProtocol, Tenant, TenantKind
 
 HOUSEHOLDS_PER_TENANT = 20
@@ -159,6 +160,7 @@ class DemoBuilder:
             timezone=spec.timezone, language=spec.language, dso_name=spec.dso,
             meter_protocol=spec.protocol, kind=TenantKind.ENERGY_PARTNER,
         )  # fmt: skip
+        ensure_default_tariffs(tenant)
         company, _ = InstallerCompany.objects.update_or_create(
             tenant=tenant, name=spec.installer_company, create_defaults={"id": self.uuid()}
         )

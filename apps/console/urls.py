@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.console import views
 
@@ -34,6 +34,7 @@ urlpatterns = [
         views.pairing_request,
         name="pairing-request",
     ),
+    path("tariffs/", include("apps.tariffs.urls")),
     path("pairings/", views.pairing_queue, name="pairings"),
     path("pairings/<uuid:pairing_id>/approve/", views.pairing_approve, name="pairing-approve"),
     path("pairings/<uuid:pairing_id>/reject/", views.pairing_reject, name="pairing-reject"),

@@ -26,5 +26,6 @@ urlpatterns = [
         views.pairing_end,
         name="pairing-end",
     ),
+    path("households/<uuid:household_id>/energy/", views.household_energy, name="energy"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

@@ -74,10 +74,13 @@ def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
     user = request.user
     can = {
         action.value: selectors.household_can(user=user, household=household, action=action)
-        for action in (Action.VIEW_MEMBERS, Action.MANAGE_MEMBERS, Action.CHANGE)
-    }
+        for action in (
+            Action.VIEW_MEMBERS, Action.MANAGE_MEMBERS, Action.CHANGE, Action.VIEW_CONSUMPTION
+        )
+    }  # fmt: skip
     context = {
         "household": household,
+        "can_view_energy": can["view_consumption"],
         "boxes": _box_rows(user, household),
         "can_pair": can["change"],
         "dso_name": household.tenant.dso_name or household.tenant.name,
@@ -190,3 +193,48 @@ def _accept_as(request: HttpRequest, token: str, user: Any) -> HttpResponse:
         return redirect("portal:home")
     messages.success(request, _("Welcome to %(name)s.") % {"name": membership.household.name})
     return redirect("portal:household", household_id=membership.household_id)
+
+
+# Energy ---------------------------------------------------------------------------------
+
+ENERGY_PERIODS = ("day", "week", "month", "year")
+
+
+def _energy_query(request: HttpRequest, household: Household) -> tuple[str, Any, str]:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    period = request.GET.get("period", "month")
+    if period not in ENERGY_PERIODS:
+        period = "month"
+    unit = "money" if request.GET.get("unit") == "money" else "kwh"
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localtime(timezone.now(), ZoneInfo(household.timezone)).date()
+    return period, day, unit
+
+
+@login_required
+def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """A period's energy in kWh or money: bars, flows, devices, and the previous period."""
+    from apps.energy.reports import BAR_RESOLUTION, energy_report, next_day, previous_day
+    from apps.portal import energy_view
+    from apps.privacy.policy import Resolution, consumption_access
+
+    household = _household(request, household_id)
+    period, day, unit = _energy_query(request, household)
+    consumption_access(
+        user=request.user, household_id=household.pk, resolution=Resolution(BAR_RESOLUTION[period])
+    )
+    report = energy_report(household=household, period=period, day=day)  # type: ignore[arg-type]
+    context = energy_view.context(report, unit)
+    context |= {
+        "household": household,
+        "periods": ENERGY_PERIODS,
+        "previous_date": previous_day(period, day).isoformat(),
+        "next_date": next_day(period, day).isoformat(),
+    }
+    return render(request, "portal/energy.html", context)

@@ -1,7 +1,9 @@
 """What the boxes measured: meter frames and device readings, as received.
 
-A simple narrow schema; the storage issue partitions it and adds rollups. Rows are
-written only by `services.telemetry_ingest` and read only through selectors.
+A narrow schema without a surrogate id: the composite primary key (owner, time, batch, seq)
+is also the index every read uses, and it contains `time`, so PostgreSQL can partition the
+tables by month (see migrations 0002 and `partitions.py`). SQLite keeps plain tables.
+Rows are written only by `services.telemetry_ingest` and read only through selectors.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ class IngestedBatch(models.Model):
     received_at = models.DateTimeField()
     meter_rows = models.PositiveIntegerField(default=0)
     device_rows = models.PositiveIntegerField(default=0)
+    # The span of reading times in the batch: what the rollups must recompute.
+    first_time = models.DateTimeField(null=True)
+    last_time = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["received_at"], name="ingestedbatch_received")]
 
     def __str__(self) -> str:
         return str(self.batch_id)
@@ -32,11 +38,18 @@ class MeterReadingQuerySet(HouseholdOwnedQuerySet["MeterReading"]):
 
 
 class MeterReading(models.Model):
+    # (household, time) leads the key: the one access path of rollups and charts.
+    pk = models.CompositePrimaryKey("household_id", "time", "batch_id", "seq")
     household = models.ForeignKey(
-        "households.Household", on_delete=models.CASCADE, related_name="+"
+        "households.Household", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    gateway = models.ForeignKey("fleet.Gateway", on_delete=models.CASCADE, related_name="+")
+    # No index: a gateway is deleted rarely and its readings stay the household's history.
+    gateway = models.ForeignKey(
+        "fleet.Gateway", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     batch_id = models.UUIDField()
+    seq = models.PositiveSmallIntegerField(default=0)  # position in the batch
     time = models.DateTimeField()  # the meter's own timestamp, UTC
     meter_id = models.CharField(max_length=64)
     import_wh = models.JSONField(default=dict)  # cumulative, per tariff register
@@ -49,9 +62,6 @@ class MeterReading(models.Model):
 
     objects = MeterReadingQuerySet.as_manager()
 
-    class Meta:
-        indexes = [models.Index(fields=["household", "time"], name="meterreading_household_time")]
-
     def __str__(self) -> str:
         return f"{self.meter_id} @ {self.time:%Y-%m-%d %H:%M:%S}"
 
@@ -61,11 +71,15 @@ class DeviceReadingQuerySet(HouseholdOwnedQuerySet["DeviceReading"]):
 
 
 class DeviceReading(models.Model):
+    pk = models.CompositePrimaryKey("device_id", "time", "batch_id", "seq")
     household = models.ForeignKey(
-        "households.Household", on_delete=models.CASCADE, related_name="+"
+        "households.Household", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     batch_id = models.UUIDField()
+    seq = models.PositiveSmallIntegerField(default=0)
     time = models.DateTimeField()
     power_w = models.IntegerField()  # in the device's own direction (see gateway_agent.protocol)
     energy_wh = models.BigIntegerField(null=True)
@@ -73,9 +87,6 @@ class DeviceReading(models.Model):
     soc_pct = models.FloatField(null=True)
 
     objects = DeviceReadingQuerySet.as_manager()
-
-    class Meta:
-        indexes = [models.Index(fields=["device", "time"], name="devicereading_device_time")]
 
     def __str__(self) -> str:
         return f"{self.device_id} @ {self.time:%Y-%m-%d %H:%M:%S}: {self.power_w} W"

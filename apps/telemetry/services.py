@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.devices.models import Device
 from apps.fleet import services as fleet_services
 from apps.fleet.models import AlarmKind, Gateway
+from apps.telemetry import partitions
 from apps.telemetry.models import DeviceReading, IngestedBatch, MeterReading
 from gateway_agent.protocol import BatchReceipt, TelemetryBatch
 
@@ -20,11 +23,11 @@ from gateway_agent.protocol import BatchReceipt, TelemetryBatch
 MAX_FUTURE = timedelta(minutes=10)
 
 METER_COLUMNS = (
-    "household_id", "gateway_id", "batch_id", "time", "meter_id", "import_wh", "export_wh",
+    "household_id", "gateway_id", "batch_id", "seq", "time", "meter_id", "import_wh", "export_wh",
     "import_w", "export_w", "voltage_v", "current_a", "tariff",
 )  # fmt: skip
 DEVICE_COLUMNS = (
-    "household_id", "device_id", "batch_id", "time", "power_w", "energy_wh", "on", "soc_pct",
+    "household_id", "device_id", "batch_id", "seq", "time", "power_w", "energy_wh", "on", "soc_pct",
 )  # fmt: skip
 
 
@@ -42,6 +45,7 @@ def telemetry_ingest(*, gateway: Gateway, batch: TelemetryBatch, now: datetime) 
     if IngestedBatch.objects.filter(pk=batch.batch_id).exists():
         return _duplicate(gateway, batch.batch_id)
     _check_batch(gateway, batch, now)
+    span = _time_span(batch)
     try:
         with transaction.atomic():
             IngestedBatch.objects.create(
@@ -50,8 +54,12 @@ def telemetry_ingest(*, gateway: Gateway, batch: TelemetryBatch, now: datetime) 
                 received_at=now,
                 meter_rows=len(batch.meter),
                 device_rows=len(batch.devices),
+                first_time=span[0] if span else None,
+                last_time=span[1] if span else None,
             )
             _write_rows(gateway, batch)
+            if span and gateway.household_id is not None:
+                _rollup_after_commit(gateway.household_id, *span)
     except IntegrityError:  # the same batch committed by a concurrent request
         return _duplicate(gateway, batch.batch_id)
     return BatchReceipt(
@@ -60,6 +68,19 @@ def telemetry_ingest(*, gateway: Gateway, batch: TelemetryBatch, now: datetime) 
         meter_rows=len(batch.meter),
         device_rows=len(batch.devices),
     )
+
+
+def _time_span(batch: TelemetryBatch) -> tuple[datetime, datetime] | None:
+    times = [r.timestamp for r in batch.meter] + [r.timestamp for r in batch.devices]
+    return (min(times), max(times)) if times else None
+
+
+def _rollup_after_commit(household_id: uuid.UUID, first: datetime, last: datetime) -> None:
+    """Keep the energy rollups current: recompute the batch's quarters once it is stored."""
+    from apps.energy.tasks import rollup_household  # energy reads telemetry: import late
+
+    args = (str(household_id), first.isoformat(), last.isoformat())
+    transaction.on_commit(lambda: rollup_household.delay(*args))
 
 
 def _duplicate(gateway: Gateway, batch_id: uuid.UUID) -> BatchReceipt:
@@ -138,28 +159,28 @@ def _check_devices(gateway: Gateway, batch: TelemetryBatch) -> None:
 def _meter_rows(gateway: Gateway, batch: TelemetryBatch) -> list[tuple[Any, ...]]:
     return [
         (
-            gateway.household_id, gateway.pk, batch.batch_id, r.timestamp, r.meter_id,
+            gateway.household_id, gateway.pk, batch.batch_id, seq, r.timestamp, r.meter_id,
             r.import_wh, r.export_wh, r.import_w, r.export_w, r.voltage_v, r.current_a,
             r.tariff or "",
         )
-        for r in batch.meter
+        for seq, r in enumerate(batch.meter)
     ]  # fmt: skip
 
 
 def _device_rows(gateway: Gateway, batch: TelemetryBatch) -> list[tuple[Any, ...]]:
     return [
         (
-            gateway.household_id, r.device_id, batch.batch_id, r.timestamp, r.power_w,
+            gateway.household_id, r.device_id, batch.batch_id, seq, r.timestamp, r.power_w,
             r.energy_wh, r.on, r.soc_pct,
         )
-        for r in batch.devices
+        for seq, r in enumerate(batch.devices)
     ]  # fmt: skip
 
 
 def _write_rows(gateway: Gateway, batch: TelemetryBatch) -> None:
     meter_rows, device_rows = _meter_rows(gateway, batch), _device_rows(gateway, batch)
     if connection.vendor == "postgresql":
-        _copy(MeterReading._meta.db_table, METER_COLUMNS, meter_rows, json_columns={5, 6, 9, 10})
+        _copy(MeterReading._meta.db_table, METER_COLUMNS, meter_rows, json_columns={6, 7, 10, 11})
         _copy(DeviceReading._meta.db_table, DEVICE_COLUMNS, device_rows, json_columns=set())
         return
     MeterReading.objects.bulk_create(
@@ -186,3 +207,28 @@ def _copy(
         with raw.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row([Jsonb(v) if i in json_columns else v for i, v in enumerate(row)])
+
+
+# Storage upkeep -------------------------------------------------------------------------
+
+
+def telemetry_partitions_ensure(*, months_ahead: int = 3, today: date | None = None) -> list[str]:
+    """Create the monthly partitions up to `months_ahead` months ahead (PostgreSQL only)."""
+    return partitions.ensure(
+        connection, today=today or timezone.now().date(), months_ahead=months_ahead
+    )
+
+
+def telemetry_retention_enforce(*, now: datetime | None = None) -> int:
+    """Forget raw readings older than TELEMETRY_RAW_RETENTION_DAYS; rollups stay.
+
+    PostgreSQL drops whole monthly partitions (no bloat, no vacuum), so a raw reading is
+    kept at least the retention period and at most about one month longer. SQLite deletes
+    rows. Returns the partitions dropped (PostgreSQL) or rows deleted (SQLite).
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TELEMETRY_RAW_RETENTION_DAYS)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            return len(partitions.drop_before(connection, cutoff=cutoff))
+    deleted = MeterReading.objects.filter(time__lt=cutoff).delete()[0]
+    return deleted + DeviceReading.objects.filter(time__lt=cutoff).delete()[0]

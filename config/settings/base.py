@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "apps.fleet",
     "apps.devices",
     "apps.telemetry",
+    "apps.tariffs",
+    "apps.energy",
+    "apps.privacy",
     "apps.portal",
     "apps.console",
 ]
@@ -148,7 +151,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.households.tasks.expire_installer_assignments",
         "schedule": 15 * 60,
     },
+    "telemetry-ensure-partitions": {
+        "task": "apps.telemetry.tasks.ensure_partitions",
+        "schedule": 6 * 60 * 60,
+    },
+    "telemetry-enforce-retention": {
+        "task": "apps.telemetry.tasks.enforce_retention",
+        "schedule": 24 * 60 * 60,
+    },
+    "energy-rollup-recent": {
+        "task": "apps.energy.tasks.rollup_recent",
+        "schedule": 5 * 60,
+    },
 }
+
+# Raw readings are kept this long (whole monthly partitions on PostgreSQL); rollups stay.
+TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=90)
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; by default mail is printed.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

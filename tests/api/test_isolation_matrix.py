@@ -104,6 +104,13 @@ ASSIGN = {
 }
 
 
+CONSUMPTION = {
+    **{role: "404 404 404" for role in ROLES},
+    "dso_staff": "200 200 404",
+    "household_owner": "200 404 404",
+    "household_member": "200 404 404",
+    "anonymous": "403 403 403",
+}
 # The agent API answers gateways only. The matrix forces each user onto the request, as if
 # some authentication had let a person through: the IsGateway permission still says 403.
 AGENT_ONLY = {role: "403 403 403" for role in ROLES} | {"anonymous": "401 401 401"}
@@ -144,6 +151,8 @@ MATRIX: dict[str, Row] = {
     "api-v1:household-installer-assignments#post": Row(
         "post", by_household, ok(ASSIGN, 201), body=assignment
     ),
+    # Consumption: only through the data-access policy (monthly view: daily bars, DSO allowed).
+    "api-v1:household-energy": Row("get", by_household, CONSUMPTION),
     # An empty body: 400 for everyone, and nothing about any box in the answer.
     "api-agent-v1:provision": Row("post", None, {r: "400" for r in (*ROLES, "anonymous")}),
     "api-agent-v1:heartbeat": Row("post", None, AGENT_ONLY),
