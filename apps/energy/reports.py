@@ -37,11 +37,11 @@ class Totals:
     import_wh: int = 0
     export_wh: int = 0
     pv_wh: int = 0
-    self_consumed_wh: int | None = 0
-    house_wh: int | None = 0
+    self_consumed_wh: int | None = None
+    house_wh: int | None = None
     battery_charge_wh: int = 0
     battery_discharge_wh: int = 0
-    untracked_wh: int | None = 0
+    untracked_wh: int | None = None
     gap_bars: int = 0
 
     def add(self, flows: Flows) -> None:
@@ -51,9 +51,9 @@ class Totals:
         self.battery_charge_wh += flows.battery_charge_wh
         self.battery_discharge_wh += flows.battery_discharge_wh
         self.self_consumed_wh = _plus(self.self_consumed_wh, flows.self_consumed_wh)
-        self.house_wh = _plus(self.house_wh, flows.house_consumption_wh)
+        self.house_wh = _plus(self.house_wh, _measured_house(flows))
         self.untracked_wh = _plus(self.untracked_wh, flows.untracked_wh)
-        self.gap_bars += not flows.complete
+        self.gap_bars += flows.house_consumption_wh is None  # device gaps show per device
 
     @property
     def self_sufficiency(self) -> float | None:
@@ -62,16 +62,34 @@ class Totals:
         return min(max((self.house_wh - self.import_wh) / self.house_wh, 0.0), 1.0)
 
 
+def _measured_house(flows: Flows) -> int | None:
+    """The house's use over the measured quarters of an interval (the same balance as
+    Flows, which leaves it None for an interval with any gap); None if nothing measured."""
+    if flows.house_consumption_wh is not None:
+        return flows.house_consumption_wh
+    if flows.gap_quarters and not (flows.grid_import_wh or flows.pv_wh):
+        return None
+    balance = (
+        flows.grid_import_wh + flows.pv_wh - flows.grid_export_wh
+        + flows.battery_discharge_wh - flows.battery_charge_wh
+    )  # fmt: skip
+    return max(balance, 0)
+
+
 def _plus(total: int | None, part: int | None) -> int | None:
-    """A sum with a gap in it is unknown, not smaller."""
-    return None if total is None or part is None else total + part
+    """The measured part of a sum: None until some interval was measured. How much is
+    missing is told apart (gap_bars), never filled in."""
+    if part is None:
+        return total
+    return part if total is None else total + part
 
 
 @dataclass
 class DeviceLine:
     device: Device
-    energy_wh: int | None  # None: a gap in the period
+    energy_wh: int | None  # what was measured; None: nothing at all
     cost: Decimal | None
+    incomplete: bool = False  # some intervals of the period have no data
 
 
 @dataclass
@@ -165,9 +183,10 @@ def _device_lines(
     loads = Device.objects.filter(household=household).exclude(kind__in=PRODUCER_KINDS)
     for device in loads.order_by("name"):
         gap = any(str(device.pk) in f.gaps for f in series)
-        energy = None if gap else sum(f.devices.get(device.pk, 0) for f in series)
+        measured = [f.devices[device.pk] for f in series if device.pk in f.devices]
+        energy = sum(measured) if measured else None
         device_cost = cost.devices.get(device.pk, Decimal(0)) if cost else None
-        lines.append(DeviceLine(device, energy, device_cost))
+        lines.append(DeviceLine(device, energy, device_cost, incomplete=gap))
     return lines
 
 

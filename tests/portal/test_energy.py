@@ -139,6 +139,8 @@ def test_the_api_gives_the_month_in_kwh_and_money_and_a_csv(
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 31 and rows[0]["import_kwh"] == data["bars"][0]["import_kwh"]
+    device = world.devices["ours"]
+    assert f"{device.name} kWh ({str(device.pk)[:8]})" in rows[0]  # a column per device
 
 
 def test_the_25_hour_day_has_25_hourly_bars(world: World, october: dict[str, Any]) -> None:

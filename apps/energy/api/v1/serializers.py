@@ -42,9 +42,18 @@ def bar_rows(report: Report) -> list[dict[str, Any]]:
             "untracked_kwh": kwh(bar.flows.untracked_wh),
             "cost": money(bar.cost),
             "complete": bar.flows.complete,
+            "devices": {
+                str(line.device.pk): kwh(bar.flows.devices.get(line.device.pk))
+                for line in report.devices
+            },
         }
         for bar in report.bars
     ]
+
+
+def csv_columns(report_json: dict[str, Any]) -> list[tuple[str, str]]:
+    """(header, device id) for each load: a column per device in the CSV."""
+    return [(f"{d['name']} kWh ({d['id'][:8]})", d["id"]) for d in report_json["devices"]]
 
 
 def report_data(report: Report) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.energy.api.v1.serializers import EnergyQuerySerializer, default_day, report_data
+from apps.energy.api.v1.serializers import (
+    EnergyQuerySerializer,
+    csv_columns,
+    default_day,
+    report_data,
+)
 from apps.energy.reports import BAR_RESOLUTION, energy_report
 from apps.privacy.policy import Resolution, consumption_access
 
@@ -36,9 +41,13 @@ class CSVRenderer(BaseRenderer):
     ) -> bytes:
         out = io.StringIO()
         if isinstance(data, dict) and "bars" in data:
-            writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(data["bars"])
+            devices = csv_columns(data)
+            writer = csv.writer(out)
+            writer.writerow([*CSV_COLUMNS, *(header for header, _ in devices)])
+            for bar in data["bars"]:
+                writer.writerow(
+                    [*(bar[c] for c in CSV_COLUMNS), *(bar["devices"][i] for _, i in devices)]
+                )
         else:  # an error: its message, readable in a spreadsheet too
             out.write(f"error\n{data.get('detail', data) if isinstance(data, dict) else data}\n")
         return out.getvalue().encode()
