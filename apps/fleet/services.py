@@ -195,12 +195,20 @@ def credential_pending_delivery(*, gateway: Gateway) -> IssuedCredential | None:
     return IssuedCredential(credential, secrets.decrypt(credential.secret_encrypted))
 
 
+# "Last used" to the minute is enough for staff; a write per signed request is not needed.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 def credential_used(*, credential: GatewayCredential, now: datetime) -> None:
-    """Marks a rotated key delivered the first time the box signs with it."""
-    fields = {"last_used_at": now}
+    """Marks a rotated key delivered the first time the box signs with it, and keeps
+    `last_used_at` current to the minute (one write a minute, not one per request)."""
+    fields = {}
     if credential.delivered_at is None:
         fields["delivered_at"] = now
-    GatewayCredential.objects.filter(pk=credential.pk).update(**fields)
+    last = credential.last_used_at
+    if fields or last is None or now - last >= LAST_USED_PRECISION:
+        fields["last_used_at"] = now
+        GatewayCredential.objects.filter(pk=credential.pk).update(**fields)
 
 
 # Meter pairing --------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,17 +9,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.permissions import Action, Role
 from apps.devices.selectors import device_list
+from apps.energy import periods
+from apps.energy.reports import BAR_RESOLUTION, Period, energy_report, next_day, previous_day
 from apps.fleet import services as fleet_services
 from apps.fleet.models import Gateway, MeterPairing, PairingStatus
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
+from apps.portal import energy_view
 from apps.portal.forms import AcceptInvitationSignupForm, InviteMemberForm
+from apps.privacy.policy import Resolution, consumption_access
 
 
 def _household(request: HttpRequest, household_id: Any, action: Action = Action.VIEW) -> Household:
@@ -200,36 +207,29 @@ def _accept_as(request: HttpRequest, token: str, user: Any) -> HttpResponse:
 ENERGY_PERIODS = ("day", "week", "month", "year")
 
 
-def _energy_query(request: HttpRequest, household: Household) -> tuple[str, Any, str]:
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
+def _energy_period(request: HttpRequest) -> tuple[Period, str]:
     period = request.GET.get("period", "month")
-    if period not in ENERGY_PERIODS:
-        period = "month"
     unit = "money" if request.GET.get("unit") == "money" else "kwh"
+    return cast(Period, period if period in ENERGY_PERIODS else "month"), unit
+
+
+def _energy_day(request: HttpRequest, household: Household) -> date:
     try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = timezone.localtime(timezone.now(), ZoneInfo(household.timezone)).date()
-    return period, day, unit
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:  # no date, or not one: today at home
+        return periods.local_date(timezone.now(), ZoneInfo(household.timezone))
 
 
 @login_required
 def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
     """A period's energy in kWh or money: bars, flows, devices, and the previous period."""
-    from apps.energy.reports import BAR_RESOLUTION, energy_report, next_day, previous_day
-    from apps.portal import energy_view
-    from apps.privacy.policy import Resolution, consumption_access
-
-    household = _household(request, household_id)
-    period, day, unit = _energy_query(request, household)
-    consumption_access(
-        user=request.user, household_id=household.pk, resolution=Resolution(BAR_RESOLUTION[period])
-    )
-    report = energy_report(household=household, period=period, day=day)  # type: ignore[arg-type]
+    period, unit = _energy_period(request)
+    # The data-access policy fetches the household: 404 outside its scope, 403 too fine.
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution(BAR_RESOLUTION[period])
+    ).household
+    day = _energy_day(request, household)
+    report = energy_report(household=household, period=period, day=day)
     context = energy_view.context(report, unit)
     context |= {
         "household": household,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -101,7 +100,3 @@ def report_data(report: Report) -> dict[str, Any]:
             "cost": money(report.previous_cost),
         },
     }  # fmt: skip
-
-
-def default_day(report_zone: Any) -> date:
-    return timezone.localtime(timezone.now(), report_zone).date()

@@ -7,6 +7,7 @@ import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -14,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.energy import periods
 from apps.energy.api.v1.serializers import (
     EnergyQuerySerializer,
     csv_columns,
-    default_day,
     report_data,
 )
 from apps.energy.reports import BAR_RESOLUTION, energy_report
@@ -79,7 +80,9 @@ class HouseholdEnergyView(APIView):
             resolution=Resolution(BAR_RESOLUTION[period]),
         )
         household = access.household
-        day = query.validated_data.get("date") or default_day(ZoneInfo(household.timezone))
+        day = query.validated_data.get("date") or periods.local_date(
+            timezone.now(), ZoneInfo(household.timezone)
+        )
         report = energy_report(household=household, period=period, day=day)
         response = Response(report_data(report))
         if request.accepted_renderer.format == "csv":
