@@ -17,7 +17,6 @@ Last line: {"bench": "agent_memory", "rss_mb": ..., "limit_mb": 50, ...}; exit 1
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.gateway_agent.agent.agent_process import start_agent  # noqa: E402
 from tests.gateway_agent.agent.contract_server import ContractServer  # noqa: E402
 
 LIMIT_MB = 50
@@ -160,20 +160,7 @@ def run_agent(workdir: Path, server: ContractServer, telegram: Path) -> dict[str
         )
     )
     started = time.monotonic()
-    agent = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway_agent",
-            "--log-level",
-            "WARNING",
-            "run",
-            "--config",
-            str(config),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    agent = start_agent(config)
     process = psutil.Process(agent.pid)
     peak = hwm = 0.0
     deadline = started + SIMULATED_S / SPEED * 6 + 30

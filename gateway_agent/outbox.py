@@ -337,14 +337,6 @@ class Outbox:
             ).fetchall()
         return [msgspec.json.decode(body, type=Command) for (body,) in rows]
 
-    def next_command_due(self) -> float | None:
-        """POSIX time of the next pending command, for the scheduler."""
-        with self._lock:
-            (due,) = self._db.execute(
-                "SELECT MIN(due) FROM commands WHERE state = 'pending'"
-            ).fetchone()
-        return due
-
     def running_commands(self) -> list[Command]:
         with self._lock:
             rows = self._db.execute("SELECT body FROM commands WHERE state = 'running'").fetchall()
@@ -395,11 +387,6 @@ class Outbox:
         log.error(
             "ack %s refused for good (%d %s): kept in the dead letters", ref, http_status, error
         )
-
-    def pending_acks(self) -> int:
-        with self._lock:
-            (count,) = self._db.execute("SELECT COUNT(*) FROM acks").fetchone()
-        return int(count)
 
 
 def _open(path: Path) -> sqlite3.Connection:

@@ -63,7 +63,7 @@ _METER_ID = "BELGIUM_EQUIPMENT_IDENTIFIER"
 
 
 class TelegramSplitter:
-    """Cuts a byte stream into candidate telegrams ('/' ... '!XXXX').
+    """Cuts a byte stream into candidate telegrams ('/' ... '!' and the 4-hex-digit CRC).
 
     `feed` and `close` yield a telegram's bytes, or a string saying why bytes were dropped.
     A '!' not followed by four hex digits is not a footer; a second '/' before the footer
@@ -141,7 +141,7 @@ def _parser(country: Country) -> TelegramParser:
 
 
 def parse_telegram(telegram: bytes, country: Country) -> MeterReading:
-    """One telegram ('/' through '!XXXX') to a reading; raises FrameRefused."""
+    """One telegram ('/' through '!' and its 4-hex-digit CRC) to a reading; raises FrameRefused."""
     if telegram.count(b"!") != 1:  # dsmr-parser would read the CRC after the first '!'
         raise FrameRefused("a stray '!' inside the telegram")
     text = telegram.decode("latin-1") + "\r\n"

@@ -3,21 +3,18 @@ reading it stored reaches the platform exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
 from gateway_agent.protocol import MeterReading
+from tests.gateway_agent.agent import agent_process
 from tests.gateway_agent.agent.conftest import CLAIM_CODE, SERIAL
 from tests.gateway_agent.agent.contract_server import ContractServer, PlatformState
-
-ROOT = Path(__file__).resolve().parents[3]
 
 CONFIG = """
 server_url = "{url}"
@@ -44,22 +41,7 @@ seed = 9
 
 
 def start_agent(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway_agent",
-            "--log-level",
-            "WARNING",
-            "run",
-            "--config",
-            str(config),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return agent_process.start_agent(config, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def stored_but_unsent(state_dir: Path) -> set[datetime]:
