@@ -7,6 +7,7 @@ month) or month (year); the same figures for the previous period to compare with
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -141,7 +142,8 @@ def energy_report(
     resolution = BAR_RESOLUTION[period]
     series = flows_series(household=household, start=start, end=end, resolution=resolution)
     cost, error = _cost(household, start, end)
-    bars = [Bar(f.start, f.end, f, _bar_cost(cost, f)) for f in series]
+    starts = [q.start for q in cost.quarters] if cost else []
+    bars = [Bar(f.start, f.end, f, _bar_cost(cost, starts, f)) for f in series]
     totals = Totals()
     for bar in bars:
         totals.add(bar.flows)
@@ -165,11 +167,16 @@ def _cost(household: Household, start: datetime, end: datetime) -> tuple[costs.C
         return None, str(missing)
 
 
-def _bar_cost(cost: costs.Cost | None, flows: Flows) -> Decimal | None:
-    """The bar's energy bought less sold, VAT on what was bought (standing charges apart)."""
+def _bar_cost(cost: costs.Cost | None, starts: list[datetime], flows: Flows) -> Decimal | None:
+    """The bar's energy bought less sold, VAT on what was bought (standing charges apart).
+
+    `starts` are the starts of `cost.quarters` (in time order): the bar's quarters are
+    found by bisection, not by scanning the period's quarters for every bar.
+    """
     if cost is None:
         return None
-    inside = [q for q in cost.quarters if flows.start <= q.start < flows.end]
+    first = bisect_left(starts, flows.start)
+    inside = cost.quarters[first : bisect_left(starts, flows.end, lo=first)]
     bought = sum((q.import_cost for q in inside), Decimal(0))
     sold = sum((q.export_revenue for q in inside), Decimal(0))
     return bought * (1 + cost.vat_rate) - sold

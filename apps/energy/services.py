@@ -6,9 +6,11 @@ recomputes its periods; whatever order batches arrive in, the result is the same
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,6 +32,8 @@ HOUSEHOLD_VALUES = [
 DEVICE_VALUES = ["energy_wh", "charge_wh", "discharge_wh", "complete", "gap_quarters"]
 # The beat catches batches whose on-commit rollup was lost (worker crash, broker down).
 RECENT_BATCHES = timedelta(minutes=10)
+
+_start = attrgetter("start")
 
 
 def energy_rollup_household(
@@ -215,18 +219,26 @@ def _device_rows(
 def _within(
     rows: Sequence[HouseholdEnergy] | Sequence[DeviceEnergy], start: datetime, end: datetime
 ) -> list:
-    return [row for row in rows if start <= row.start < end]
+    """The rows (sorted by start) with start <= row.start < end: two bisections, no scan."""
+    first = bisect_left(rows, start, key=_start)
+    return list(rows[first : bisect_left(rows, end, lo=first, key=_start)])
 
 
-def _measured_quarters(
-    rows: Iterable[HouseholdEnergy | DeviceEnergy], resolution: str, zone: ZoneInfo
+def _gaps(
+    resolution: str,
+    start: datetime,
+    end: datetime,
+    inside: Iterable[HouseholdEnergy | DeviceEnergy],
+    zone: ZoneInfo,
 ) -> int:
-    """Quarters of the child rows that had data."""
-    return sum(
-        periods.quarter_count(row.start, periods.period_end(resolution, row.start, zone))
+    """Quarters of the period [start, end) of `resolution` its child rows had no data for."""
+    child_resolution = Resolution.DAY if resolution == Resolution.MONTH else Resolution.QUARTER
+    measured = sum(
+        periods.quarter_count(row.start, periods.period_end(child_resolution, row.start, zone))
         - row.gap_quarters
-        for row in rows
+        for row in inside
     )
+    return periods.quarter_count(start, end) - measured
 
 
 def _sum_households(
@@ -236,13 +248,10 @@ def _sum_households(
     children: Sequence[HouseholdEnergy],
     zone: ZoneInfo,
 ) -> list[HouseholdEnergy]:
-    child_resolution = Resolution.DAY if resolution == Resolution.MONTH else Resolution.QUARTER
     out = []
     for start, end in spans:
         inside = _within(children, start, end)
-        gaps = periods.quarter_count(start, end) - _measured_quarters(
-            inside, child_resolution, zone
-        )
+        gaps = _gaps(resolution, start, end, inside, zone)
         out.append(
             HouseholdEnergy(
                 household=household, resolution=resolution, start=start,
@@ -276,7 +285,6 @@ def _sum_devices(
     children: Sequence[DeviceEnergy],
     zone: ZoneInfo,
 ) -> list[DeviceEnergy]:
-    child_resolution = Resolution.DAY if resolution == Resolution.MONTH else Resolution.QUARTER
     by_device: dict[uuid.UUID, list[DeviceEnergy]] = defaultdict(list)
     for row in children:
         by_device[row.device_id].append(row)
@@ -286,9 +294,7 @@ def _sum_devices(
             inside = _within(rows, start, end)
             if not inside:
                 continue  # the device did not report then: nothing to say
-            gaps = periods.quarter_count(start, end) - _measured_quarters(
-                inside, child_resolution, zone
-            )
+            gaps = _gaps(resolution, start, end, inside, zone)
             out.append(
                 DeviceEnergy(
                     device_id=device, household=household, resolution=resolution, start=start,

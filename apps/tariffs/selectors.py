@@ -167,12 +167,16 @@ class _Pricer:
             _Window(p.day_type, _minute(p.start), _minute(p.end), p.price_per_kwh, p.name)
             for p in version.periods.all()
         ]
+        # (day type, minute of the local day) -> (price, period): a month has only a few
+        # hundred distinct keys, so the windows are scanned once per key, not per slot.
+        self._window_prices: dict[tuple[str, int], tuple[Decimal, str]] = {}
 
-    def price(self, start: dt.datetime, local: dt.datetime) -> tuple[Decimal, str]:
+    def price(self, start: dt.datetime, local: dt.datetime, key: int) -> tuple[Decimal, str]:
+        """`local` is `start` in the household's zone; `key` its `_quarter_key`."""
         if self.kind == TariffKind.FLAT:
             return self._flat(start)
         if self.kind == TariffKind.DYNAMIC:
-            return self._dynamic(start)
+            return self._dynamic(start, key)
         return self._windowed(start, local)
 
     def _flat(self, start: dt.datetime) -> tuple[Decimal, str]:
@@ -180,8 +184,8 @@ class _Pricer:
             raise MissingPrice(f"{self.version} has no flat price (slot starting {start}).")
         return self.version.flat_price_per_kwh, "flat"
 
-    def _dynamic(self, start: dt.datetime) -> tuple[Decimal, str]:
-        spot = self.points.get(_quarter_key(start))
+    def _dynamic(self, start: dt.datetime, key: int) -> tuple[Decimal, str]:
+        spot = self.points.get(key)
         if spot is None:
             series = self.version.price_series
             raise MissingPrice(
@@ -189,30 +193,34 @@ class _Pricer:
             )
         return spot + self.version.markup_per_kwh, "dynamic"
 
-    def _day_types(self, start: dt.datetime, local: dt.datetime) -> tuple[str, ...]:
-        wall = local.replace(tzinfo=None)
+    def _day_type(self, start: dt.datetime, local: dt.datetime) -> str:
+        """The day type besides ALL (aware arithmetic on `local` is wall-clock time)."""
         if self.kind == TariffKind.TEMPO:
-            tempo_date = (wall - TEMPO_DAY_STARTS).date()
+            tempo_date = (local - TEMPO_DAY_STARTS).date()
             colour = self.tempo.get(tempo_date)
             if colour is None:
                 raise MissingPrice(
                     f"No Tempo colour for {tempo_date} (series {self.version.price_series}),"
                     f" needed for the slot starting {start.isoformat()}."
                 )
-            return (DayType.ALL, TEMPO_DAY_TYPE[TempoColour(colour)])
-        weekend = wall.weekday() >= 5
-        return (DayType.ALL, DayType.WEEKEND if weekend else DayType.WEEKDAY)
+            return TEMPO_DAY_TYPE[TempoColour(colour)]
+        return DayType.WEEKEND if local.weekday() >= 5 else DayType.WEEKDAY
 
     def _windowed(self, start: dt.datetime, local: dt.datetime) -> tuple[Decimal, str]:
-        day_types = self._day_types(start, local)
+        day_type = self._day_type(start, local)
         minute = local.hour * 60 + local.minute
-        for window in self.windows:
-            if window.day_type in day_types and window.contains(minute):
-                return window.price, window.name
-        raise MissingPrice(
-            f"No period of {self.version} covers local time {local.isoformat()}"
-            f" (slot starting {start.isoformat()})."
-        )
+        found = self._window_prices.get((day_type, minute))
+        if found is None:
+            for window in self.windows:
+                if window.day_type in (DayType.ALL, day_type) and window.contains(minute):
+                    found = self._window_prices[day_type, minute] = window.price, window.name
+                    break
+            else:
+                raise MissingPrice(
+                    f"No period of {self.version} covers local time {local.isoformat()}"
+                    f" (slot starting {start.isoformat()})."
+                )
+        return found
 
 
 def _tempo_colours(versions: list[TariffVersion], first: dt.date, last: dt.date) -> Any:
@@ -250,11 +258,11 @@ def _spot_prices(
 def _slot_bounds(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """[start, end) cut at every quarter hour UTC (the first and last may be partial)."""
     bounds = []
-    cursor = start
+    cursor, boundary = start, EPOCH + (_quarter_key(start) + 1) * QUARTER
     while cursor < end:
-        boundary = EPOCH + (_quarter_key(cursor) + 1) * QUARTER
-        bounds.append((cursor, min(boundary, end)))
-        cursor = bounds[-1][1]
+        following = min(boundary, end)
+        bounds.append((cursor, following))
+        cursor, boundary = following, boundary + QUARTER
     return bounds
 
 
@@ -325,12 +333,13 @@ def price_slots(*, household: Any, start: dt.datetime, end: dt.datetime) -> list
         return []
     plan = _Plan(household, start, end)
     slots = []
-    for slot_start, slot_end in _slot_bounds(start, end):
+    first_key = _quarter_key(start)
+    for key, (slot_start, slot_end) in enumerate(_slot_bounds(start, end), first_key):
         local = slot_start.astimezone(plan.zone)
         importer, exporter = plan.pricers_on(local.date(), slot_start)
-        import_price, period = importer.price(slot_start, local)
+        import_price, period = importer.price(slot_start, local, key)
         if exporter is not None:
-            export_price = exporter.price(slot_start, local)[0]
+            export_price = exporter.price(slot_start, local, key)[0]
         else:
             # No export contract: the import tariff's bundled export price, else unpaid.
             export_price = importer.version.export_price_per_kwh or ZERO
