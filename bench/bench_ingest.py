@@ -196,9 +196,11 @@ def copy_rows_per_s(work: list[tuple[dict, bytes]]) -> float:
     from psycopg.types.json import Jsonb
 
     url = os.environ["DATABASE_URL"]
-    meter_cols = ('household_id, gateway_id, batch_id, "time", meter_id, import_wh, export_wh, '
-                  "import_w, export_w, voltage_v, current_a, tariff")  # fmt: skip
-    device_cols = 'household_id, device_id, batch_id, "time", power_w, energy_wh, "on", soc_pct'
+    from apps.telemetry.services import DEVICE_COLUMNS, METER_COLUMNS
+
+    # The ingest's own column lists: the rows below follow their order.
+    meter_cols = ", ".join(f'"{column}"' for column in METER_COLUMNS)
+    device_cols = ", ".join(f'"{column}"' for column in DEVICE_COLUMNS)
 
     def copy_batch(job: tuple[dict, bytes], local: threading.local) -> None:
         box, body = job
@@ -208,16 +210,16 @@ def copy_rows_per_s(work: list[tuple[dict, bytes]]) -> float:
             local.connection = psycopg.connect(url)
         with local.connection.transaction(), local.connection.cursor() as cursor:
             with cursor.copy(f"COPY telemetry_meterreading ({meter_cols}) FROM STDIN") as copy:
-                for r in data["meter"]:
+                for seq, r in enumerate(data["meter"]):
                     copy.write_row((
-                        box["household_id"], box["gateway_id"], batch_id, r["timestamp"],
+                        box["household_id"], box["gateway_id"], batch_id, seq, r["timestamp"],
                         r["meter_id"], Jsonb(r["import_wh"]), Jsonb(r["export_wh"]),
                         r["import_w"], 0, Jsonb(r["voltage_v"]), Jsonb(r["current_a"]), r["tariff"],
                     ))  # fmt: skip
             with cursor.copy(f"COPY telemetry_devicereading ({device_cols}) FROM STDIN") as copy:
-                for r in data["devices"]:
+                for seq, r in enumerate(data["devices"]):
                     copy.write_row((
-                        box["household_id"], r["device_id"], batch_id, r["timestamp"],
+                        box["household_id"], r["device_id"], batch_id, seq, r["timestamp"],
                         r["power_w"], r["energy_wh"], r["on"], None,
                     ))  # fmt: skip
 

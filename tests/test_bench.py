@@ -54,3 +54,16 @@ def test_restrict_is_one_query_for_every_role() -> None:
     assert rows["dso_staff"] == 20  # one tenant of three
     assert rows["household_owner"] == rows["household_member"] == 1
     assert rows["third_party"] == 0
+
+
+def test_ingest_bench_runs_on_postgresql() -> None:
+    """Keeps the benchmark in step with the schema (its COPY baseline once fell behind)."""
+    from tests.conftest import service_unavailable
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    result = bench("ingest", BENCH_GATEWAYS="2", BENCH_BATCHES="2")
+    assert result.returncode == 0, result.stdout[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "ingest" and figures["batches"] == 2
+    assert figures["api_rows_per_s"] > 0 and figures["copy_rows_per_s"] > 0
