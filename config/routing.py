@@ -1,7 +1,7 @@
 from django.urls import path
 
-from apps.households.consumers import HouseholdEventsConsumer
+from apps.live.consumers import HouseholdLiveConsumer
 
 websocket_urlpatterns = [
-    path("ws/households/<uuid:household_id>/", HouseholdEventsConsumer.as_asgi()),
+    path("ws/households/<uuid:household_id>/", HouseholdLiveConsumer.as_asgi()),
 ]

@@ -55,6 +55,18 @@ class DeviceReading(Struct):
     soc_pct: Percent | None = None  # batteries and EVs
 
 
+class LoadAction(Struct):
+    """The box's overload guard switched a load off ("shed") or back on ("restore")."""
+
+    device_id: uuid.UUID
+    timestamp: datetime
+    action: Literal["shed", "restore"]
+    load_va: Annotated[int, msgspec.Meta(ge=0)]  # the meter's load when the guard acted
+    limit_va: Annotated[int, msgspec.Meta(ge=0)]
+    device_power_w: Watts = 0  # what the device drew when shed (0 for a restore)
+    reason: ShortText = ""
+
+
 class TelemetryBatch(Struct):
     """What the agent uploads; `batch_id` makes a re-sent batch idempotent."""
 
@@ -62,6 +74,7 @@ class TelemetryBatch(Struct):
     serial: Serial
     meter: Annotated[list[MeterReading], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)] = []
     devices: Annotated[list[DeviceReading], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)] = []
+    actions: Annotated[list[LoadAction], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)] = []
     protocol_version: int = PROTOCOL_VERSION
 
 
@@ -92,12 +105,21 @@ class Credential(Struct):
     valid_until: datetime | None = None
 
 
+class SupplyLimitMessage(Struct):
+    """The household's supply limit (gateway_agent.tripmodel.SupplyLimit on the wire)."""
+
+    limit_va: Annotated[int, msgspec.Meta(gt=0)]
+    kind: Literal["linky", "fuse"] = "linky"
+    phases: Annotated[int, msgspec.Meta(ge=1, le=3)] = 1
+
+
 class HeartbeatReply(Struct):
     server_time: datetime
     pairing: Literal["none", "requested", "approved", "rejected"]
     paired_meter_id: MeterId | None = None  # readings from any other meter are refused
     pending_commands: int = 0
     new_credential: Credential | None = None  # set after a rotation: switch to it
+    supply: SupplyLimitMessage | None = None  # the contract's limit, for the overload guard
 
 
 class ProvisionRequest(Struct):

@@ -164,6 +164,7 @@ class AlarmKind(models.TextChoices):
     WRONG_METER = "wrong_meter", _("Readings from an unpaired meter")
     BAD_SIGNATURE = "bad_signature", _("Badly signed requests")
     REVOKED_KEY = "revoked_key", _("Requests with a revoked or expired key")
+    REPEATED_OVERLOAD = "repeated_overload", _("Repeated overloads")
 
 
 class GatewayAlarmQuerySet(HouseholdOwnedQuerySet["GatewayAlarm"]):

@@ -14,6 +14,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from apps.core.meter_points import validate_meter_point_id
 from apps.core.models import UUIDModel
 from apps.core.permissions import PERM_FOR_ACTION, Action, Role, Scope, scope_for
+from gateway_agent.tripmodel import NOMINAL_VOLTAGE_V, SupplyLimit, fuse_limit, linky_limit
 
 
 class HouseholdQuerySet(models.QuerySet["Household"]):
@@ -73,6 +74,14 @@ class Household(UUIDModel):
     contracted_power_kva = models.DecimalField(
         _("contracted power (kVA)"), max_digits=5, decimal_places=1
     )
+    main_fuse_a = models.PositiveSmallIntegerField(
+        _("main fuse (A)"), null=True, blank=True,
+        help_text=_("UK cut-out fuse or Belgian main breaker rating. Empty for a Linky: "
+                    "its subscribed power is the limit."),
+    )  # fmt: skip
+    phases = models.PositiveSmallIntegerField(
+        _("phases"), choices=[(1, _("Single phase")), (3, _("Three phase"))], default=1
+    )
     household_size = models.PositiveSmallIntegerField(_("people"), default=2)
     heating_type = models.CharField(
         _("heating"), max_length=16, choices=HeatingType.choices, default=HeatingType.GAS
@@ -91,6 +100,17 @@ class Household(UUIDModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def supply_limit(self) -> SupplyLimit:
+        """The supply's limit and breaker curve: a Linky cuts at the subscribed kVA; in the
+        UK and Belgium the main fuse or breaker trips on current (its rating, or the
+        contracted kVA turned into amps where the rating is not recorded)."""
+        kva = float(self.contracted_power_kva)
+        if self.main_fuse_a:
+            return fuse_limit(self.main_fuse_a, self.phases)
+        if self.tenant.country == "FR":
+            return linky_limit(kva)
+        return fuse_limit(kva * 1000 / NOMINAL_VOLTAGE_V / self.phases, self.phases)
 
     def clean(self) -> None:
         if self.tenant_id and self.meter_point_id:

@@ -90,3 +90,31 @@ class DeviceReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} @ {self.time:%Y-%m-%d %H:%M:%S}: {self.power_w} W"
+
+
+class GuardActionQuerySet(HouseholdOwnedQuerySet["GuardAction"]):
+    pass
+
+
+class GuardAction(models.Model):
+    """A load the box's overload guard switched off or back on (protocol.LoadAction)."""
+
+    household = models.ForeignKey("households.Household", on_delete=models.CASCADE)
+    gateway = models.ForeignKey("fleet.Gateway", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("devices.Device", on_delete=models.SET_NULL, null=True)
+    batch_id = models.UUIDField()
+    time = models.DateTimeField()
+    action = models.CharField(max_length=8)  # "shed" or "restore"
+    load_va = models.PositiveIntegerField()
+    limit_va = models.PositiveIntegerField()
+    device_power_w = models.IntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)
+
+    objects = GuardActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-time"]
+        indexes = [models.Index(fields=["household", "-time"], name="guardaction_household")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.device_id} at {self.time:%Y-%m-%d %H:%M:%S}"

@@ -16,7 +16,7 @@ from apps.devices.models import Device
 from apps.fleet import services as fleet_services
 from apps.fleet.models import AlarmKind, Gateway
 from apps.telemetry import partitions
-from apps.telemetry.models import DeviceReading, IngestedBatch, MeterReading
+from apps.telemetry.models import DeviceReading, GuardAction, IngestedBatch, MeterReading
 from gateway_agent.protocol import BatchReceipt, TelemetryBatch
 
 # A meter's clock may run a little fast; anything further ahead is a wrong clock or forged.
@@ -58,8 +58,10 @@ def telemetry_ingest(*, gateway: Gateway, batch: TelemetryBatch, now: datetime) 
                 last_time=span[1] if span else None,
             )
             _write_rows(gateway, batch)
+            _write_actions(gateway, batch)
             if span and gateway.household_id is not None:
                 _rollup_after_commit(gateway.household_id, *span)
+                _live_after_commit(gateway, batch)
     except IntegrityError:  # the same batch committed by a concurrent request
         return _duplicate(gateway, batch.batch_id)
     return BatchReceipt(
@@ -81,6 +83,13 @@ def _rollup_after_commit(household_id: uuid.UUID, first: datetime, last: datetim
 
     args = (str(household_id), first.isoformat(), last.isoformat())
     transaction.on_commit(lambda: rollup_household.delay(*args))
+
+
+def _live_after_commit(gateway: Gateway, batch: TelemetryBatch) -> None:
+    """Push the new state to the household's live page and assess the overload risk."""
+    from apps.live.services import live_batch_ingested  # live reads what was ingested
+
+    live_batch_ingested(gateway_id=gateway.pk, batch=batch)
 
 
 def _duplicate(gateway: Gateway, batch_id: uuid.UUID) -> BatchReceipt:
@@ -106,6 +115,7 @@ def _check_batch(gateway: Gateway, batch: TelemetryBatch, now: datetime) -> None
         raise IngestRefused(_("This gateway is not claimed for a household."), status=403)
     _check_times([r.timestamp for r in batch.meter], "meter", now)
     _check_times([r.timestamp for r in batch.devices], "devices", now)
+    _check_times([a.timestamp for a in batch.actions], "actions", now)
     _check_meter(gateway, batch)
     _check_devices(gateway, batch)
 
@@ -141,16 +151,21 @@ def _check_meter(gateway: Gateway, batch: TelemetryBatch) -> None:
 
 
 def _check_devices(gateway: Gateway, batch: TelemetryBatch) -> None:
-    if not batch.devices:
+    if not batch.devices and not batch.actions:
         return
     known = set(Device.objects.filter(household=gateway.household).values_list("pk", flat=True))
-    for index, reading in enumerate(batch.devices):
-        if reading.device_id not in known:
-            raise IngestRefused(
-                _("No such device in this household."),
-                status=422,
-                field=f"$.devices[{index}].device_id",
-            )
+    ids = {
+        "devices": [r.device_id for r in batch.devices],
+        "actions": [a.device_id for a in batch.actions],
+    }
+    for field, device_ids in ids.items():
+        for index, device_id in enumerate(device_ids):
+            if device_id not in known:
+                raise IngestRefused(
+                    _("No such device in this household."),
+                    status=422,
+                    field=f"$.{field}[{index}].device_id",
+                )
 
 
 # Writing --------------------------------------------------------------------------------
@@ -191,6 +206,19 @@ def _write_rows(gateway: Gateway, batch: TelemetryBatch) -> None:
         [DeviceReading(**dict(zip(DEVICE_COLUMNS, row, strict=True))) for row in device_rows],
         batch_size=1000,
     )
+
+
+def _write_actions(gateway: Gateway, batch: TelemetryBatch) -> None:
+    """The overload guard's actions: few (a handful per overload), so plain INSERTs."""
+    assert gateway.household_id is not None  # _check_batch refused an unclaimed box
+    GuardAction.objects.bulk_create(
+        GuardAction(
+            household_id=gateway.household_id, gateway=gateway, device_id=a.device_id,
+            batch_id=batch.batch_id, time=a.timestamp, action=a.action, load_va=a.load_va,
+            limit_va=a.limit_va, device_power_w=a.device_power_w, reason=a.reason,
+        )
+        for a in batch.actions
+    )  # fmt: skip
 
 
 def _copy(

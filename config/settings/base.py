@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.telemetry",
     "apps.tariffs",
     "apps.energy",
+    "apps.live",
     "apps.privacy",
     "apps.portal",
     "apps.console",
@@ -138,6 +139,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Staff get an alarm when a household overloads this often (an undersized contract).
+OVERLOAD_ALARM_EPISODES = env.int("OVERLOAD_ALARM_EPISODES", default=3)
+OVERLOAD_ALARM_WINDOW_HOURS = env.int("OVERLOAD_ALARM_WINDOW_HOURS", default=24)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)

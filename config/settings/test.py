@@ -17,6 +17,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Tests share one Redis in CI: a prefix per run keeps throttle counts and nonces apart.
-CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}-{time.time_ns()}"  # noqa: F405
+# Server processes a test starts get the test's prefix (TEST_CACHE_KEY_PREFIX) to share state.
+CACHES["default"]["KEY_PREFIX"] = env(  # noqa: F405
+    "TEST_CACHE_KEY_PREFIX", default=f"test-{os.getpid()}-{time.time_ns()}"
+)
 AGENT_PROVISION_RATE_LIMIT = "10000/min"
 LOGGING = {"version": 1, "disable_existing_loggers": False}

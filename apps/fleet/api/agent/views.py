@@ -170,8 +170,19 @@ class HeartbeatView(AgentView):
                 paired_meter_id=meter_id,
                 pending_commands=gateway.commands.waiting().count(),
                 new_credential=_credential(pending) if pending else None,
+                supply=_supply(gateway),
             )
         )
+
+
+def _supply(gateway: Gateway) -> protocol.SupplyLimitMessage | None:
+    """The contract's limit, so the box's overload guard works without asking again."""
+    if gateway.household is None:
+        return None
+    limit = gateway.household.supply_limit()
+    return protocol.SupplyLimitMessage(
+        limit_va=round(limit.limit_va), kind=limit.kind, phases=limit.phases
+    )
 
 
 def _credential(issued: services.IssuedCredential) -> protocol.Credential:

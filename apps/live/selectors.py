@@ -1,0 +1,31 @@
+"""What the live page and the portal read: the newest frame, overloads, guard actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from apps.live.models import Notification, OverloadEpisode
+from apps.live.services import frame_key
+from apps.telemetry.models import GuardAction
+
+
+def live_snapshot(*, household_id: Any) -> dict[str, Any] | None:
+    """The frame last pushed for the household (None before its first batch)."""
+    frame: dict[str, Any] | None = cache.get(frame_key(household_id))
+    return frame
+
+
+def overload_episodes(*, household_id: Any, limit: int = 20) -> list[OverloadEpisode]:
+    return list(OverloadEpisode.objects.filter(household_id=household_id)[:limit])
+
+
+def guard_actions(*, household_id: Any, limit: int = 20) -> list[GuardAction]:
+    actions = GuardAction.objects.filter(household_id=household_id).select_related("device")
+    return list(actions[:limit])
+
+
+def notifications(*, household_id: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(household_id=household_id)
