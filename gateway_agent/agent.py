@@ -10,6 +10,9 @@ and their acks. The network is one shared gate: a failure (no answer, 5xx, 401, 
 for a backoff with full jitter, capped at ten minutes, or for the server's Retry-After; the
 meter, the devices and the command executor go on meanwhile, so a command due at 14:00 runs at
 14:00 with the link down and its ack leaves when the link returns.
+
+The overload guard (overload.py) sees every meter frame, before one per sample interval is
+kept, and switches devices off and on locally; its actions go to the outbox with the readings.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from gateway_agent.config import AgentConfig, MeterConfig
 from gateway_agent.credentials import CredentialStore
 from gateway_agent.devices import DeviceAdapter
 from gateway_agent.outbox import Outbox, PendingAck, PendingBatch
+from gateway_agent.overload import OverloadGuard
 from gateway_agent.protocol import (
     Command,
     CommandAck,
     Credential,
     Heartbeat,
+    LoadAction,
     MeterReading,
     ProvisionReply,
 )
@@ -54,6 +59,7 @@ T = TypeVar("T")
 BATCHES_PER_TICK = 20  # a backlog drains in bursts, leaving time for the other tasks
 EXECUTOR_EVERY_S = 1.0
 COMMANDS_KEPT = timedelta(days=7)
+SWITCHING = ("switch_on", "switch_off", "start_program")  # commands the guard yields to
 SOURCE_RETRY_S = 5.0
 SKEW_WARNING_S = 60.0
 
@@ -77,6 +83,8 @@ class AgentStats:
     acks_sent: int = 0
     commands_received: int = 0
     commands_executed: int = 0
+    loads_shed: int = 0
+    loads_restored: int = 0
 
 
 class Link:
@@ -126,13 +134,15 @@ class Agent:
         self.devices: dict[uuid.UUID, DeviceAdapter] = (
             self.household.devices if self.household else {}
         )
+        self.guard = OverloadGuard(config.overload, self.devices, config.state_dir)
+        self._device_lock = threading.RLock()  # the guard may act from the meter's thread
         self.stats = AgentStats()
         self.pairing = "none"
         self.paired_meter_id: str | None = None
         self.last_meter_id: str | None = None
         self.latency_ms: int | None = None
         self.started = clock.monotonic()
-        self._last_slot = -1
+        self._last_kept = -math.inf  # clock seconds of the last meter reading kept
         self._meter = _MeterPull(self) if _pulled(config.meter) else None
         self._reader: threading.Thread | None = None
         self._task_table = self._tasks()
@@ -237,9 +247,9 @@ class Agent:
 
     def _meter_period(self) -> float:
         meter = self.config.meter
-        if meter.source == "simulated":  # no point making frames only to drop them
+        if meter.source == "simulated" and not self.config.overload.enabled:
             return max(meter.frame_interval_s, meter.sample_every_s)
-        return meter.frame_interval_s
+        return meter.frame_interval_s  # the simulated meter: see _MeterPull.pull
 
     def _pull_meter(self) -> None:
         assert self._meter is not None
@@ -280,16 +290,50 @@ class Agent:
                 )
             return
         self.last_meter_id = result.meter_id
-        every = self.config.meter.sample_every_s
-        if not sampled and every > 0:
-            slot = int(self.clock.monotonic() // every)  # the first frame of each interval
-            if slot == self._last_slot:
-                return
-            self._last_slot = slot
+        self._guard(result)
+        if not sampled and not self.keep_reading_now():
+            return
         if self.outbox.append_meter(result):
             self.stats.meter_readings += 1
 
+    def keep_reading_now(self) -> bool:
+        """One reading per sample interval: a frame is kept once `sample_every_s` has passed
+        since the last one kept, so two kept readings are never closer than that, whatever
+        the scheduler's jitter."""
+        every = self.config.meter.sample_every_s
+        now = self.clock.monotonic()
+        if every > 0 and now - self._last_kept < every:
+            return False
+        self._last_kept = now
+        return True
+
     # -- devices and commands (local: they run with the link down) ---------------------------
+
+    def _guard(self, reading: MeterReading) -> None:
+        """Every frame to the overload guard; its actions into the outbox."""
+        if not self.guard.active:
+            return
+        with self._device_lock:
+            actions = self.guard.observe(reading, self.clock.monotonic(), self.clock.now())
+        for action in actions:
+            self._record_action(action)
+
+    def _record_action(self, action: LoadAction) -> None:
+        self.outbox.append_action(action)
+        if action.action == "shed":
+            self.stats.loads_shed += 1
+        else:
+            self.stats.loads_restored += 1
+        self.log.log(
+            logging.WARNING if action.action == "shed" else logging.INFO,
+            "overload guard: %s %s at %d VA of %d VA (%s)",
+            action.action,
+            action.device_id,
+            action.load_va,
+            action.limit_va,
+            action.reason,
+        )
+        self._soon("upload")
 
     def _sample_devices(self) -> None:
         now = self._advance_household()
@@ -322,7 +366,10 @@ class Agent:
                 "finished",
             )
         else:
-            outcome = device.execute(command, now)
+            with self._device_lock:
+                if command.kind in SWITCHING:
+                    self.guard.forget(device.device_id)
+                outcome = device.execute(command, now)
             ack = CommandAck(command.id, outcome.status, now, outcome.message[:200])
             state = "running" if outcome.status == "started" else "finished"
         self.outbox.advance_command(ack, state)
@@ -414,6 +461,8 @@ class Agent:
             self._soon("commands")
         if reply.new_credential is not None:
             self.credentials.rotate(reply.new_credential)
+        if reply.supply is not None:
+            self.guard.set_platform_supply(reply.supply)
 
     def _check_wall_clock(self, server_time: datetime) -> None:
         """Signatures carry the wall clock: past 5 minutes off, every request is refused."""
@@ -518,7 +567,7 @@ class _MeterPull:
     def pull(self) -> None:
         agent = self.agent
         if agent.household is not None and agent.config.meter.source == "simulated":
-            agent.on_frame(agent.household.meter_reading(agent.clock.now()), sampled=True)
+            self._pull_simulated(agent, agent.household)
             return
         if self.frames is None:
             from gateway_agent.meters import read_frames
@@ -533,6 +582,15 @@ class _MeterPull:
         assert self.replay is not None
         self.replay.results += 1
         agent.on_frame(result)
+
+    def _pull_simulated(self, agent: Agent, household: SimulatedHousehold) -> None:
+        """Every frame while the overload guard watches, else only the frames kept (making
+        frames only to drop them costs a simulated fleet dearly)."""
+        if agent.guard.active:
+            agent.on_frame(household.meter_reading(agent.clock.now()))
+            return
+        if agent.keep_reading_now():  # the rule on_frame applies, so a switch keeps no extra
+            agent.on_frame(household.meter_reading(agent.clock.now()), sampled=True)
 
 
 class FileReplay:

@@ -29,6 +29,12 @@ DEVICE_KINDS: Final = (
     "water_heater",
 )
 APPLIANCES: Final = ("washing_machine", "dishwasher", "oven", "tumble_dryer")
+LIMIT_KINDS: Final = ("linky", "fuse")
+# What the overload guard may switch off, first shed first. An appliance running a programme
+# is not in the default (pausing a washing machine loses its programme); a battery or a PV
+# inverter is never a shed target.
+SHED_PRIORITY: Final = ("ev_charger", "water_heater", "heat_pump", "smart_plug")
+SHEDDABLE: Final = (*SHED_PRIORITY, "appliance")
 CONNECTIVITY: Final = ("dsl", "3g")
 _REQUIRED: Final = object()
 
@@ -99,6 +105,25 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class OverloadConfig:
+    """The overload guard (overload.py): shed loads before the supply trips."""
+
+    enabled: bool = True
+    limit_va: float | None = None  # the contract's limit; None: the platform's (heartbeat)
+    kind: str = "linky"  # linky | fuse (tripmodel.CURVES)
+    phases: int = 1
+    shed_ratio: float = 0.95  # shed when the load stays at this share of the limit ...
+    confirm_s: float = 5.0  # ... this long (a kettle's inrush is shorter)
+    trip_margin_s: float = 60.0  # shed at once when the breaker would trip sooner than this
+    settle_s: float = 5.0  # after a shed, wait this long for the meter before the next
+    restore_ratio: float = 0.8  # restore when load + the device's power fits under this share
+    min_off_s: float = 60.0  # a shed device stays off at least this long
+    restore_gap_s: float = 30.0  # between two restores
+    min_power_w: float = 100.0  # a device drawing less is not worth shedding
+    priority: tuple[str, ...] = SHED_PRIORITY
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     server_url: str
     serial: str
@@ -114,6 +139,7 @@ class AgentConfig:
     intervals: IntervalsConfig = field(default_factory=IntervalsConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    overload: OverloadConfig = field(default_factory=OverloadConfig)
 
     @property
     def simulated(self) -> bool:
@@ -219,6 +245,7 @@ def parse(data: dict[str, Any], base_dir: Path = Path()) -> AgentConfig:
         intervals=_intervals(top.table("intervals")),
         simulation=_simulation(top.table("simulation")),
         outbox=_outbox(top.table("outbox")),
+        overload=_overload(top.table("overload")),
     )
     top.refuse_unknown()
     return config
@@ -228,6 +255,42 @@ def _outbox(t: _Table) -> OutboxConfig:
     outbox = OutboxConfig(max_mb=t.number("max_mb", 64.0, minimum=1))
     t.refuse_unknown()
     return outbox
+
+
+def _overload(t: _Table) -> OverloadConfig:
+    priority = t.raw("priority", list(SHED_PRIORITY))
+    if not isinstance(priority, list) or not all(isinstance(kind, str) for kind in priority):
+        raise ConfigError(f"overload.priority: expected a list of device kinds, got {priority!r}")
+    for kind in priority:
+        if kind not in SHEDDABLE:
+            raise ConfigError(
+                f"overload.priority: {kind!r} cannot be shed (one of {', '.join(SHEDDABLE)})"
+            )
+    if len(set(priority)) != len(priority):
+        raise ConfigError("overload.priority: a kind is listed twice")
+    overload = OverloadConfig(
+        enabled=t.boolean("enabled", True),
+        limit_va=t.number("limit_va", None, minimum=100),
+        kind=t.text("kind", "linky", LIMIT_KINDS),
+        phases=t.integer("phases", 1, minimum=1),
+        shed_ratio=t.number("shed_ratio", 0.95, minimum=0.1),
+        confirm_s=t.number("confirm_s", 5.0, minimum=0),
+        trip_margin_s=t.number("trip_margin_s", 60.0, minimum=0),
+        settle_s=t.number("settle_s", 5.0, minimum=0),
+        restore_ratio=t.number("restore_ratio", 0.8, minimum=0),
+        min_off_s=t.number("min_off_s", 60.0, minimum=0),
+        restore_gap_s=t.number("restore_gap_s", 30.0, minimum=0),
+        min_power_w=t.number("min_power_w", 100.0, minimum=0),
+        priority=tuple(priority),
+    )
+    t.refuse_unknown()
+    if overload.phases > 3:
+        raise ConfigError(f"overload.phases: 1 to 3, got {overload.phases}")
+    if overload.shed_ratio > 1.5:
+        raise ConfigError(f"overload.shed_ratio: at most 1.5, got {overload.shed_ratio}")
+    if overload.restore_ratio >= overload.shed_ratio:
+        raise ConfigError("overload.restore_ratio: must be below overload.shed_ratio")
+    return overload
 
 
 def _meter(t: _Table, base_dir: Path) -> MeterConfig:

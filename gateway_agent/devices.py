@@ -48,6 +48,7 @@ class DeviceAdapter:
         self.device_id = device_id
         self.rated_w = rated_w
         self.energy_wh = 0.0  # cumulative, in the device's direction
+        self.powered = True  # False while the simulated supply is cut: the device stands still
         self._time: datetime | None = None
         self._finished: list[uuid.UUID] = []
 
@@ -92,6 +93,9 @@ class DeviceAdapter:
         if self._time is None:
             self._time = now
             return
+        if not self.powered:
+            self._time = max(self._time, now)
+            return
         remaining = (now - self._time).total_seconds()
         while remaining > 1e-6:
             step = min(remaining, MAX_STEP_S, max(self._seconds_until_change(), 1e-3))
@@ -109,7 +113,7 @@ class DeviceAdapter:
         return DeviceReading(
             device_id=self.device_id,
             timestamp=now,
-            power_w=round(self.power_w),
+            power_w=round(self.power_w) if self.powered else 0,
             energy_wh=int(self.energy_wh),
             on=self.on,
             soc_pct=None if self.soc_pct is None else round(self.soc_pct, 1),

@@ -3,7 +3,8 @@
 Why it is safe to kill the agent at any point (kill -9, power cut):
 - WAL journal with synchronous=FULL: a committed transaction is on disk, an uncommitted one
   is rolled back on the next open; each step below is one transaction.
-- A reading is appended as it is read (msgspec JSON, exactly what will be sent).
+- A reading is appended as it is read (msgspec JSON, exactly what will be sent); so is each
+  action of the overload guard (`actions`), which rides with the next batch.
 - A batch is *formed* before its first send: a batch id is drawn and written onto the oldest
   unsent readings. A crash after the send but before the receipt was recorded re-sends the
   same id, which the platform answers as a duplicate: each reading is stored exactly once.
@@ -42,6 +43,7 @@ from gateway_agent.protocol import (
     Command,
     CommandAck,
     DeviceReading,
+    LoadAction,
     MeterReading,
 )
 
@@ -66,6 +68,12 @@ CREATE TABLE IF NOT EXISTS batches (
     batch_id TEXT PRIMARY KEY,
     first_seq INTEGER NOT NULL  -- oldest first
 );
+CREATE TABLE IF NOT EXISTS actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    body BLOB NOT NULL,     -- msgspec JSON of the protocol.LoadAction
+    batch_id TEXT           -- the batch it is sent with, set when that batch is formed
+);
+CREATE INDEX IF NOT EXISTS actions_by_batch ON actions (batch_id, seq);
 CREATE TABLE IF NOT EXISTS acks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     command_id TEXT NOT NULL,
@@ -93,14 +101,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
-class _BatchBody(msgspec.Struct):
-    """TelemetryBatch's wire form, with the stored readings embedded without re-encoding."""
+class _BatchBody(msgspec.Struct, omit_defaults=True):
+    """TelemetryBatch's wire form, with the stored readings embedded without re-encoding
+    (`actions` only when there are some)."""
 
     batch_id: uuid.UUID
     serial: str
     meter: list[msgspec.Raw]
     devices: list[msgspec.Raw]
-    protocol_version: int = PROTOCOL_VERSION
+    protocol_version: int
+    actions: list[msgspec.Raw] = []
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class PendingBatch:
     body: bytes  # the TelemetryBatch JSON to send, the same bytes at every attempt
     meter_count: int
     device_count: int
+    action_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,10 @@ class Outbox:
         (dead,) = self._db.execute(
             "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM dead_letters"
         ).fetchone()
-        return int(size) + int(dead), int(depth)
+        (actions,) = self._db.execute(
+            "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM actions"
+        ).fetchone()
+        return int(size) + int(dead) + int(actions), int(depth)
 
     # -- readings ---------------------------------------------------------------------------
 
@@ -207,6 +221,20 @@ class Outbox:
                 what,
             )
 
+    def append_action(self, action: LoadAction) -> None:
+        """Store an overload guard action; always admitted (a few a day, each one matters)."""
+        body = msgspec.json.encode(action)
+        with self._transaction() as db:
+            db.execute("INSERT INTO actions (body) VALUES (?)", (body,))
+        with self._lock:
+            self._bytes += len(body)
+
+    def pending_actions(self) -> int:
+        """Actions stored and not yet receipted."""
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM actions").fetchone()
+        return int(count)
+
     def depth(self) -> int:
         """Readings stored and not yet receipted (the heartbeat's outbox_depth)."""
         with self._lock:
@@ -228,15 +256,22 @@ class Outbox:
             rows = db.execute(
                 "SELECT kind, body FROM readings WHERE batch_id = ? ORDER BY seq", (batch_id,)
             ).fetchall()
+            action_rows = db.execute(
+                "SELECT body FROM actions WHERE batch_id = ? ORDER BY seq", (batch_id,)
+            ).fetchall()
         meter = [msgspec.Raw(body) for kind, body in rows if kind == METER]
         devices = [msgspec.Raw(body) for kind, body in rows if kind == DEVICE]
-        body = msgspec.json.encode(_BatchBody(uuid.UUID(batch_id), serial, meter, devices))
-        return PendingBatch(uuid.UUID(batch_id), body, len(meter), len(devices))
+        actions = [msgspec.Raw(body) for (body,) in action_rows]
+        body = msgspec.json.encode(
+            _BatchBody(uuid.UUID(batch_id), serial, meter, devices, PROTOCOL_VERSION, actions)
+        )
+        return PendingBatch(uuid.UUID(batch_id), body, len(meter), len(devices), len(actions))
 
     def confirm(self, batch_id: uuid.UUID) -> None:
         """The platform holds the batch (receipt or duplicate): forget it."""
         with self._transaction() as db:
             self._delete_batch_readings(db, str(batch_id), kinds=(METER, DEVICE))
+            self._delete_batch_actions(db, str(batch_id))
             db.execute("DELETE FROM batches WHERE batch_id = ?", (str(batch_id),))
 
     def reject(
@@ -251,7 +286,8 @@ class Outbox:
         """Move a refused batch to the dead letters.
 
         `meter_only` (a 403 on the meter id): only the meter readings are dead; the device
-        readings become a batch of their own under a new id, sent next (the platform wrote
+        readings and the guard's actions become a batch of their own under a new id, sent
+        next (the platform wrote
         nothing of the refused batch, so a new id cannot duplicate anything; and alone they
         cannot be refused again for the meter's sake).
         """
@@ -261,6 +297,8 @@ class Outbox:
             self._add_dead_letter(db, "batch", key, body, http_status, error, field)
             kinds = (METER,) if meter_only else (METER, DEVICE)
             self._delete_batch_readings(db, key, kinds=kinds)
+            if not meter_only:
+                self._delete_batch_actions(db, key)
             db.execute("DELETE FROM batches WHERE batch_id = ?", (key,))
             _rebatch_what_is_left(db, key)
         log.error(
@@ -285,6 +323,13 @@ class Outbox:
         )
         self._bytes -= int(size)
         self._depth -= int(count)
+
+    def _delete_batch_actions(self, db: sqlite3.Connection, batch_id: str) -> None:
+        (size,) = db.execute(
+            "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM actions WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        db.execute("DELETE FROM actions WHERE batch_id = ?", (batch_id,))
+        self._bytes -= int(size)
 
     def _add_dead_letter(
         self,
@@ -411,17 +456,33 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _form_batch(db: sqlite3.Connection, max_readings: int) -> str | None:
+    """A new batch of the oldest unsent readings, with every unsent action (up to the
+    same count). A batch of actions alone is formed too: the platform hears of a shed
+    without waiting for readings."""
     rows = db.execute(
         "SELECT seq FROM readings WHERE batch_id IS NULL ORDER BY seq LIMIT ?", (max_readings,)
     ).fetchall()
-    if not rows:
+    actions = db.execute(
+        "SELECT seq FROM actions WHERE batch_id IS NULL ORDER BY seq LIMIT ?", (max_readings,)
+    ).fetchall()
+    if not rows and not actions:
         return None
     batch_id = str(uuid.uuid4())
-    db.execute("INSERT INTO batches (batch_id, first_seq) VALUES (?, ?)", (batch_id, rows[0][0]))
-    db.execute(
-        "UPDATE readings SET batch_id = ? WHERE batch_id IS NULL AND seq <= ?",
-        (batch_id, rows[-1][0]),
-    )
+    if rows:
+        first_seq = rows[0][0]
+    else:  # after any formed batch (none is formed while one waits, see next_batch)
+        (first_seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM readings").fetchone()
+    db.execute("INSERT INTO batches (batch_id, first_seq) VALUES (?, ?)", (batch_id, first_seq))
+    if rows:
+        db.execute(
+            "UPDATE readings SET batch_id = ? WHERE batch_id IS NULL AND seq <= ?",
+            (batch_id, rows[-1][0]),
+        )
+    if actions:
+        db.execute(
+            "UPDATE actions SET batch_id = ? WHERE batch_id IS NULL AND seq <= ?",
+            (batch_id, actions[-1][0]),
+        )
     return batch_id
 
 
@@ -429,11 +490,17 @@ def _rebatch_what_is_left(db: sqlite3.Connection, old_batch_id: str) -> None:
     (first_seq,) = db.execute(
         "SELECT MIN(seq) FROM readings WHERE batch_id = ?", (old_batch_id,)
     ).fetchone()
-    if first_seq is None:
+    (actions,) = db.execute(
+        "SELECT COUNT(*) FROM actions WHERE batch_id = ?", (old_batch_id,)
+    ).fetchone()
+    if first_seq is None and not actions:
         return
+    if first_seq is None:
+        (first_seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM readings").fetchone()
     new_batch_id = str(uuid.uuid4())
     db.execute("INSERT INTO batches (batch_id, first_seq) VALUES (?, ?)", (new_batch_id, first_seq))
     db.execute("UPDATE readings SET batch_id = ? WHERE batch_id = ?", (new_batch_id, old_batch_id))
+    db.execute("UPDATE actions SET batch_id = ? WHERE batch_id = ?", (new_batch_id, old_batch_id))
 
 
 def _meter_only_body(db: sqlite3.Connection, batch: PendingBatch) -> bytes:
@@ -443,7 +510,7 @@ def _meter_only_body(db: sqlite3.Connection, batch: PendingBatch) -> bytes:
     ).fetchall()
     serial = msgspec.json.decode(batch.body, type=_BatchBody).serial
     meter = [msgspec.Raw(body) for (body,) in rows]
-    return msgspec.json.encode(_BatchBody(batch.batch_id, serial, meter, []))
+    return msgspec.json.encode(_BatchBody(batch.batch_id, serial, meter, [], PROTOCOL_VERSION))
 
 
 def _insert_ack(db: sqlite3.Connection, ack: CommandAck) -> None:

@@ -7,6 +7,10 @@ happen and the devices move on. Its net power feeds the simulated meter of
 registers per tariff period. With a state directory the registers and device states are
 saved at every reading and restored on restart, so the meter's registers never go backwards,
 as a real meter's do not when the box reboots.
+
+With a supply limit (the configuration's `[overload] limit_va`, or `set_supply`) the supply's
+breaker (breaker.py, the trip model the box and the platform use) cuts when overloaded: the
+meter shows 0 W and the devices stand still until `reset_breaker()`; `trips` records when.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import msgspec
+
+from gateway_agent import tripmodel
 from gateway_agent.config import AgentConfig, DeviceConfig, LocationConfig
 from gateway_agent.devices import (
     DeviceAdapter,
@@ -33,6 +40,7 @@ from gateway_agent.devices import (
 from gateway_agent.meters.simulated import SimulatedMeter
 from gateway_agent.protocol import MeterReading
 from gateway_agent.simulator.appliances import programs_for
+from gateway_agent.simulator.breaker import SimulatedBreaker
 from gateway_agent.simulator.noise import unit
 from gateway_agent.simulator.profiles import BaseLoad, PVOutput, ambient_c
 
@@ -85,6 +93,7 @@ class SimulatedHousehold:
             tariff_at=lambda moment: tariff_register(self.protocol, moment.astimezone(self.zone)),
             phases=3 if self.protocol == "p1-be" else 1,
         )
+        self.breaker = _breaker(config)  # the contract's limit, when the config names it
         self.net_w = 0.0
         self._time: datetime | None = None
         self._events: list[Event] = []
@@ -133,13 +142,45 @@ class SimulatedHousehold:
         while self._time < now:
             step_end = min(now, self._time + timedelta(seconds=STEP_S))
             self._run_events(self._time)
-            self._net_power(self._time)  # sets the battery's power for this step
+            net = self._net_power(self._time)  # also sets the battery's power for this step
+            if self.breaker is not None and not self.breaker.tripped:
+                step_end = self.breaker.run(self._time, step_end, max(net, 0.0))  # or the trip
             for device in self.devices.values():
                 device.advance(step_end)
             self._time = step_end
+            if self.breaker is not None and self.breaker.tripped:
+                self._power(False)
         self.net_w = self._net_power(now)
 
+    # -- the supply's breaker ---------------------------------------------------------------
+
+    @property
+    def tripped(self) -> bool:
+        return self.breaker is not None and self.breaker.tripped
+
+    @property
+    def trips(self) -> list[datetime]:
+        """When the supply tripped (the breaker's record), oldest first."""
+        return self.breaker.trips if self.breaker is not None else []
+
+    def set_supply(self, limit: tripmodel.SupplyLimit | None) -> None:
+        """Fit a breaker for `limit` (None: an ideal supply that never trips)."""
+        self.breaker = SimulatedBreaker(limit) if limit is not None else None
+        self._power(True)
+
+    def reset_breaker(self) -> None:
+        """An occupant re-arms the supply."""
+        if self.breaker is not None:
+            self.breaker.reset()
+        self._power(True)
+
+    def _power(self, on: bool) -> None:
+        for device in self.devices.values():
+            device.powered = on
+
     def _net_power(self, moment: datetime) -> float:
+        if self.tripped:
+            return 0.0  # no supply: the loads get nothing, PV and battery disconnect
         net = self.base.power_w(moment) + sum(d.power_w for d in self._loads())
         net -= sum(d.power_w for d in self.devices.values() if d.kind == "pv_inverter")
         for battery in self.devices.values():
@@ -203,6 +244,11 @@ class SimulatedHousehold:
         """One frame of the simulated meter (meters/simulated.py), fed by this household."""
         reading = self.meter.read(now)
         self.save()
+        if self.tripped:  # the meter's own noise aside, nothing flows
+            phases = len(reading.current_a)
+            reading = msgspec.structs.replace(
+                reading, import_w=0, export_w=0, current_a=[0.0] * phases
+            )
         return reading
 
     # -- persistence ------------------------------------------------------------------------
@@ -244,6 +290,15 @@ def _restore_device(device: DeviceAdapter, state: dict[str, Any], moment: dateti
             setattr(device, name, value)
     if moment is not None:
         device.advance(moment)
+
+
+def _breaker(config: AgentConfig) -> SimulatedBreaker | None:
+    overload = config.overload
+    if overload.limit_va is None:
+        return None
+    kind = cast(tripmodel.LimitKind, overload.kind)
+    limit = tripmodel.SupplyLimit(limit_va=overload.limit_va, kind=kind, phases=overload.phases)
+    return SimulatedBreaker(limit)
 
 
 def heat_pump(spec: DeviceConfig, location: LocationConfig) -> ThermostaticLoad:

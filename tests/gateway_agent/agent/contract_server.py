@@ -34,9 +34,11 @@ from gateway_agent.protocol import (
     ErrorReply,
     Heartbeat,
     HeartbeatReply,
+    LoadAction,
     MeterReading,
     ProvisionReply,
     ProvisionRequest,
+    SupplyLimitMessage,
     decode_batch,
 )
 
@@ -60,11 +62,13 @@ class PlatformState:
     batches: dict[uuid.UUID, int] = field(default_factory=dict)  # batch id -> times received
     meter: list[MeterReading] = field(default_factory=list)
     devices: list[DeviceReading] = field(default_factory=list)
+    actions: list[LoadAction] = field(default_factory=list)  # the overload guard's
     duplicates: int = 0
     heartbeats: list[Heartbeat] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     acks: list[CommandAck] = field(default_factory=list)
     rotate_to: Credential | None = None  # handed out at the next heartbeat
+    supply: SupplyLimitMessage | None = None  # the contract's limit, in every heartbeat reply
     bad_signatures: int = 0
     requests: int = 0
     # fault injection: a queue of canned answers (status, error, field, headers), or "drop"
@@ -231,6 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
             paired_meter_id=state.paired_meter_id,
             pending_commands=sum(1 for c in state.commands if c.id not in acked),
             new_credential=rotated,
+            supply=state.supply,
         )
         return 200, msgspec.json.encode(reply), {}
 
@@ -250,6 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         state.batches[batch.batch_id] = 1
         state.meter.extend(batch.meter)
         state.devices.extend(batch.devices)
+        state.actions.extend(batch.actions)
         receipt = BatchReceipt(batch.batch_id, False, len(batch.meter), len(batch.devices))
         return 201, msgspec.json.encode(receipt), {}
 
