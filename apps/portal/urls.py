@@ -27,5 +27,16 @@ urlpatterns = [
         name="pairing-end",
     ),
     path("households/<uuid:household_id>/energy/", views.household_energy, name="energy"),
+    path("households/<uuid:household_id>/live/", views.household_live, name="live"),
+    path(
+        "households/<uuid:household_id>/notifications/",
+        views.notification_list,
+        name="notifications",
+    ),
+    path(
+        "households/<uuid:household_id>/notifications/read/",
+        views.notifications_mark_read,
+        name="notifications-read",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

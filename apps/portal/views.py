@@ -22,9 +22,12 @@ from apps.fleet.models import Gateway, MeterPairing, PairingStatus
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
-from apps.portal import energy_view
+from apps.live import selectors as live_selectors
+from apps.live import services as live_services
+from apps.live.messages import notification_text
+from apps.portal import energy_view, live_view
 from apps.portal.forms import AcceptInvitationSignupForm, InviteMemberForm
-from apps.privacy.policy import Resolution, consumption_access
+from apps.privacy.policy import Resolution, consumption_access, finest_allowed
 
 
 def _household(request: HttpRequest, household_id: Any, action: Action = Action.VIEW) -> Household:
@@ -88,6 +91,7 @@ def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
     context = {
         "household": household,
         "can_view_energy": can["view_consumption"],
+        "can_view_live": can["view_consumption"] and _may_read_raw(user),
         "boxes": _box_rows(user, household),
         "can_pair": can["change"],
         "dso_name": household.tenant.dso_name or household.tenant.name,
@@ -236,5 +240,55 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
         "periods": ENERGY_PERIODS,
         "previous_date": previous_day(period, day).isoformat(),
         "next_date": next_day(period, day).isoformat(),
+        "can_view_live": _may_read_raw(request.user),
     }
     return render(request, "portal/energy.html", context)
+
+
+# Live flows and notifications -----------------------------------------------------------
+
+
+def _may_read_raw(user: Any) -> bool:
+    """Whether the live page is for this reader (it shows every reading: raw data)."""
+    return finest_allowed(user) == Resolution.RAW
+
+
+def _raw_access(request: HttpRequest, household_id: Any) -> Household:
+    """The household if the reader may see its raw consumption: 404 outside its scope, 403
+    for a role that needs the household's consent (the live page and overloads are raw)."""
+    return consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.RAW
+    ).household
+
+
+@login_required
+def household_live(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """Power flows now, the last 15 minutes, the supply gauge and overload advice."""
+    household = _raw_access(request, household_id)
+    context = live_view.context(household=household, user=request.user, now=timezone.now())
+    return render(request, "portal/live.html", context)
+
+
+@login_required
+def notification_list(request: HttpRequest, household_id: Any) -> HttpResponse:
+    household = _raw_access(request, household_id)
+    notifications = live_selectors.notifications(household_id=household.pk)[:100]
+    rows = [(n, *notification_text(n)) for n in notifications]
+    context = {
+        "household": household,
+        "rows": rows,
+        "unread": sum(1 for n, _title, _body in rows if n.read_at is None),
+    }
+    return render(request, "portal/notifications.html", context)
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request: HttpRequest, household_id: Any) -> HttpResponse:
+    household = _raw_access(request, household_id)
+    count = live_services.notification_mark_read(
+        notifications=live_selectors.notifications(household_id=household.pk), now=timezone.now()
+    )
+    if count:
+        messages.success(request, _("All notifications marked as read."))
+    return redirect("portal:notifications", household_id=household.pk)

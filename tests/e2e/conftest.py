@@ -13,6 +13,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import service_unavailable
 
+# The paired box of tests/fleet: the live page's batches go through the signed agent API.
+from tests.fleet.conftest import box, paired_box, unclaimed  # noqa: F401
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
