@@ -67,3 +67,20 @@ def test_ingest_bench_runs_on_postgresql() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "ingest" and figures["batches"] == 2
     assert figures["api_rows_per_s"] > 0 and figures["copy_rows_per_s"] > 0
+
+
+def test_live_latency_bench_delivers_every_frame_across_two_servers() -> None:
+    """Two uvicorn processes, 40 sockets on PostgreSQL and Redis: no frame may be lost."""
+    from tests.conftest import service_unavailable
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    if not os.environ.get("REDIS_URL"):
+        service_unavailable("REDIS_URL is not set")
+    result = bench("live_latency", BENCH_SOCKETS="40", BENCH_BATCHES="20", BENCH_DRAIN_S="20")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == {"bench", "sockets", "p50_ms", "p99_ms", "dropped"}
+    assert figures["bench"] == "live_latency" and figures["sockets"] == 40
+    assert figures["dropped"] == 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]

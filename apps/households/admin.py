@@ -12,7 +12,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Household)
 class HouseholdAdmin(GuardedModelAdmin):
-    list_display = ["name", "tenant", "postcode", "meter_point_id", "contracted_power_kva"]
+    list_display = [
+        "name", "tenant", "postcode", "meter_point_id", "contracted_power_kva", "main_fuse_a",
+    ]  # fmt: skip
     list_filter = ["tenant", "heating_type"]
     search_fields = ["name", "postcode", "meter_point_id"]
     inlines = [MembershipInline]

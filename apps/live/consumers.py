@@ -31,6 +31,8 @@ class HouseholdLiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.household_id = str(self.scope["url_route"]["kwargs"]["household_id"])
         if not await self._allowed():
+            # Accepted then closed, so a browser sees why (a refused handshake is a bare 403).
+            await self.accept()
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.group = household_group(self.household_id)

@@ -82,7 +82,8 @@ def _rollup_after_commit(household_id: uuid.UUID, first: datetime, last: datetim
     from apps.energy.tasks import rollup_household  # energy reads telemetry: import late
 
     args = (str(household_id), first.isoformat(), last.isoformat())
-    transaction.on_commit(lambda: rollup_household.delay(*args))
+    # robust: a broker outage must not fail a stored batch (the beat's rollup_recent catches up)
+    transaction.on_commit(lambda: rollup_household.delay(*args), robust=True)
 
 
 def _live_after_commit(gateway: Gateway, batch: TelemetryBatch) -> None:

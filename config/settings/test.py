@@ -22,4 +22,10 @@ CACHES["default"]["KEY_PREFIX"] = env(  # noqa: F405
     "TEST_CACHE_KEY_PREFIX", default=f"test-{os.getpid()}-{time.time_ns()}"
 )
 AGENT_PROVISION_RATE_LIMIT = "10000/min"
-LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Warnings and errors to stderr: a server process a test starts shows its tracebacks.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
