@@ -315,6 +315,16 @@ def heartbeat_record(*, gateway: Gateway, heartbeat: Any, now: datetime) -> None
         _auto_approve_if_policy(waiting)
 
 
+SEEN_WRITE_EVERY = timedelta(minutes=1)
+
+
+def gateway_seen(*, gateway: Gateway, now: datetime) -> None:
+    """An upload is a sign of life as much as a heartbeat: written at most once a minute."""
+    if gateway.last_seen_at is None or now - gateway.last_seen_at >= SEEN_WRITE_EVERY:
+        Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=now)
+        gateway.last_seen_at = now
+
+
 def alarm_raise(*, gateway: Gateway, kind: AlarmKind, message: str) -> GatewayAlarm | None:
     """One open alarm per kind and hour: a box stuck on the wrong meter must not flood staff."""
     recent = gateway.alarms.filter(

@@ -15,11 +15,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from apps.live.services import frame_key, household_group
+from apps.live import selectors as live_selectors
+from apps.live.services import household_group
 from apps.privacy.policy import Resolution, consumption_access
 
 RECHECK_EVERY_S = 60.0
@@ -38,8 +38,10 @@ class HouseholdLiveConsumer(AsyncJsonWebsocketConsumer):
         self.group = household_group(self.household_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        snapshot = await self._snapshot()
-        await self.send_json({"type": "hello", "household": self.household_id, "last": snapshot})
+        last, history = await self._snapshot()
+        await self.send_json(
+            {"type": "hello", "household": self.household_id, "last": last, "history": history}
+        )
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
@@ -78,5 +80,8 @@ class HouseholdLiveConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     @database_sync_to_async
-    def _snapshot(self) -> dict[str, Any] | None:
-        return cache.get(frame_key(self.household_id))
+    def _snapshot(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        return (
+            live_selectors.live_snapshot(household_id=self.household_id),
+            live_selectors.live_history(household_id=self.household_id),
+        )

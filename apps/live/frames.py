@@ -15,6 +15,8 @@ from typing import Any
 from apps.devices.models import DeviceKind
 from gateway_agent.protocol import DeviceReading, MeterReading, TelemetryBatch
 
+PRODUCER_KINDS = {DeviceKind.PV_INVERTER, DeviceKind.BATTERY}
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -32,6 +34,40 @@ def newest_readings(batch: TelemetryBatch) -> tuple[MeterReading | None, dict[st
         if key not in devices or reading.timestamp >= devices[key].timestamp:
             devices[key] = reading
     return meter, devices
+
+
+def chart_points(batch: TelemetryBatch, devices: Mapping[str, DeviceInfo]) -> list[dict[str, Any]]:
+    """A point per meter reading of the batch for the live chart: the meter's import and
+    export, with the PV and battery power last read at or before it (same balance as above)."""
+    producers = sorted(
+        (r for r in batch.devices
+         if (info := devices.get(str(r.device_id))) and info.kind in PRODUCER_KINDS),
+        key=lambda r: r.timestamp,
+    )  # fmt: skip
+    latest: dict[str, DeviceReading] = {}
+    points, index = [], 0
+    for meter in sorted(batch.meter, key=lambda r: r.timestamp):
+        while index < len(producers) and producers[index].timestamp <= meter.timestamp:
+            latest[str(producers[index].device_id)] = producers[index]
+            index += 1
+        pv_w = sum(
+            max(r.power_w, 0)
+            for k, r in latest.items()
+            if devices[k].kind == DeviceKind.PV_INVERTER
+        )
+        battery_w = sum(
+            r.power_w for k, r in latest.items() if devices[k].kind == DeviceKind.BATTERY
+        )
+        points.append(
+            {
+                "t": meter.timestamp.isoformat(),
+                "house": max(meter.import_w + pv_w - meter.export_w - battery_w, 0),
+                "import": meter.import_w,
+                "export": meter.export_w,
+                "pv": pv_w,
+            }
+        )
+    return points
 
 
 def flows_frame(
@@ -77,5 +113,17 @@ def flows_frame(
         "house_w": house_w,
         "self_consumption_w": self_w,
         "devices": sorted(loads, key=lambda d: -d["power_w"]),
+        "points": chart_points(batch, devices),
+        "actions": [
+            {
+                "time": a.timestamp.isoformat(),
+                "action": a.action,
+                "device": devices[str(a.device_id)].name if str(a.device_id) in devices else None,
+                "device_power_w": a.device_power_w,
+                "load_va": a.load_va,
+                "limit_va": a.limit_va,
+            }
+            for a in sorted(batch.actions, key=lambda a: a.timestamp)
+        ],
         "last_seen": last_seen.isoformat() if last_seen else None,
     }

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from apps.live.models import Notification, OverloadEpisode
-from apps.live.services import frame_key
+from apps.live.services import frame_key, history_key
 from apps.telemetry.models import GuardAction
 
 
@@ -16,6 +16,12 @@ def live_snapshot(*, household_id: Any) -> dict[str, Any] | None:
     """The frame last pushed for the household (None before its first batch)."""
     frame: dict[str, Any] | None = cache.get(frame_key(household_id))
     return frame
+
+
+def live_history(*, household_id: Any) -> list[dict[str, Any]]:
+    """The live chart's points of the last 15 minutes, oldest first."""
+    points: list[dict[str, Any]] = cache.get(history_key(household_id)) or []
+    return points
 
 
 def overload_episodes(*, household_id: Any, limit: int = 20) -> list[OverloadEpisode]:

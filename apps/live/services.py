@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=5)  # a batch older than this is a backlog: no live warning
 STATE_TTL_S = 24 * 3600
+HISTORY = timedelta(minutes=15)  # the live chart's span
+MAX_HISTORY_POINTS = 400
 GENERATING_KINDS = {DeviceKind.PV_INVERTER, DeviceKind.BATTERY}
 
 
@@ -46,6 +48,10 @@ def household_group(household_id: Any) -> str:
 
 def frame_key(household_id: Any) -> str:
     return f"live:frame:{household_id}"
+
+
+def history_key(household_id: Any) -> str:
+    return f"live:history:{household_id}"
 
 
 def _state_key(household_id: Any) -> str:
@@ -92,10 +98,20 @@ def live_push(
     frame["stale"] = stale
     frame["overload"] = assessment_payload(assessment, household.supply_limit())
     cache.set(frame_key(household.pk), frame, timeout=STATE_TTL_S)
+    _remember_points(household.pk, frame["points"])
     publish(household.pk, frame)
     if notification is not None:
         publish(household.pk, notification_payload(notification))
     return frame
+
+
+def _remember_points(household_id: Any, points: list[dict[str, Any]]) -> None:
+    """The live chart's last HISTORY (kept in the cache), so a page opens with its chart."""
+    by_time = {p["t"]: p for p in cache.get(history_key(household_id)) or []}
+    by_time.update((p["t"], p) for p in points)
+    newest = datetime.fromisoformat(max(by_time))
+    keep = [by_time[t] for t in sorted(by_time) if newest - datetime.fromisoformat(t) <= HISTORY]
+    cache.set(history_key(household_id), keep[-MAX_HISTORY_POINTS:], timeout=STATE_TTL_S)
 
 
 def _device_info(household_id: Any) -> dict[str, frames.DeviceInfo]:

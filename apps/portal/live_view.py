@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from apps.fleet.selectors import OFFLINE_AFTER, gateway_list
 from apps.households.models import Household
 from apps.live import selectors as live
+from apps.live.models import OverloadLevel
 
 WINDOW_S = 15 * 60  # the rolling chart's span
 QUIET_AFTER_S = 180  # no frame for this long (3 uploads missed): the box is shown offline
@@ -141,6 +142,11 @@ def _client_text() -> dict[str, str]:
         "of_solar": _("%(pct)s %% of solar"),
         "no_devices": _("No device is drawing power."),
         "dismiss": _("Dismiss"),
+        "shed": _("Switched off"),
+        "restored": _("Switched back on"),
+        "ongoing": _("ongoing"),
+        "level_warning": str(OverloadLevel.WARNING.label),
+        "level_critical": str(OverloadLevel.CRITICAL.label),
     }
 
 
@@ -171,6 +177,7 @@ def context(*, household: Household, user: Any, now: datetime) -> dict[str, Any]
             "offline_after_s": int(OFFLINE_AFTER.total_seconds()),
             "online": box["online"],
             "last_seen": box["last_seen"].isoformat() if box["last_seen"] else None,
+            "history": live.live_history(household_id=household.pk),
             "warn_pct": WARN_PCT,
             "text": _client_text(),
         },

@@ -59,6 +59,7 @@ def telemetry_ingest(*, gateway: Gateway, batch: TelemetryBatch, now: datetime) 
             )
             _write_rows(gateway, batch)
             _write_actions(gateway, batch)
+            fleet_services.gateway_seen(gateway=gateway, now=now)
             if span and gateway.household_id is not None:
                 _rollup_after_commit(gateway.household_id, *span)
                 _live_after_commit(gateway, batch)

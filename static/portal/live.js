@@ -190,7 +190,7 @@
     export: (f) => f.grid_export_w,
     pv: (f) => f.pv_w,
   };
-  const points = []; // {t: ms, batch, house, import, export, pv}, oldest first
+  const points = []; // {t: ms, house, import, export, pv}, oldest first
 
   function niceCeiling(value) {
     if (value <= 0) return 1000;
@@ -199,15 +199,34 @@
     return 10 * magnitude;
   }
 
-  function remember(frame) {
-    const t = Date.parse(frame.time);
-    if (Number.isNaN(t) || points.some((p) => p.batch === frame.batch_id || p.t === t)) return;
-    const point = { t: t, batch: frame.batch_id };
-    for (const [key, read] of Object.entries(SERIES)) point[key] = Math.max(read(frame) || 0, 0);
+  function addPoint(point) {
+    if (Number.isNaN(point.t) || points.some((p) => p.t === point.t)) return;
     points.push(point);
+  }
+
+  function trimPoints() {
     points.sort((a, b) => a.t - b.t);
+    if (!points.length) return;
     const newest = points[points.length - 1].t;
     while (points.length && points[0].t < newest - config.window_s * 1000) points.shift();
+  }
+
+  // The server's chart points: one per meter reading ({t: iso, house, import, export, pv}).
+  function rememberPoints(list) {
+    for (const p of list || []) {
+      const point = { t: Date.parse(p.t) };
+      for (const key of Object.keys(SERIES)) point[key] = Math.max(p[key] || 0, 0);
+      addPoint(point);
+    }
+    trimPoints();
+  }
+
+  function remember(frame) {
+    if (Array.isArray(frame.points) && frame.points.length) return rememberPoints(frame.points);
+    const point = { t: Date.parse(frame.time) };
+    for (const [key, read] of Object.entries(SERIES)) point[key] = Math.max(read(frame) || 0, 0);
+    addPoint(point);
+    trimPoints();
   }
 
   function svgElement(name, attributes, content) {
@@ -316,6 +335,57 @@
     state.heardAt = Date.now();
   }
 
+  // The box's guard actions: the newest on top of the table --------------------------------
+
+  function addActions(actions) {
+    const body = document.querySelector('[data-testid="guard-actions"] tbody');
+    if (!body || !actions || !actions.length) return;
+    const empty = body.querySelector("td.empty");
+    if (empty) empty.parentElement.remove();
+    for (const action of actions) {
+      const row = document.createElement("tr");
+      const device = action.device + (action.device_power_w ? " (" + power(action.device_power_w) + ")" : "");
+      const cells = [
+        dateTime.format(new Date(action.time)),
+        action.action === "shed" ? text.shed : text.restored,
+        device,
+        kva(action.load_va) + " / " + kva(action.limit_va),
+      ];
+      cells.forEach((value, index) => {
+        const cell = document.createElement("td");
+        cell.textContent = value;
+        if (index === 0 || index === 3) cell.className = index === 3 ? "num nowrap" : "nowrap";
+        row.appendChild(cell);
+      });
+      body.prepend(row);
+    }
+  }
+
+  // An overload under way shows in the episodes table as "ongoing" --------------------------
+
+  function markEpisode(frame) {
+    const overload = frame.overload;
+    const body = document.querySelector('[data-testid="episodes"] tbody');
+    if (!body || !overload || overload.level === "ok" || frame.stale) return;
+    if (body.querySelector("tr[data-ongoing]")) return;
+    const empty = body.querySelector("td.empty");
+    if (empty) empty.parentElement.remove();
+    const row = document.createElement("tr");
+    row.dataset.ongoing = "true";
+    const level = document.createElement("span");
+    level.className = "badge " + (overload.level === "critical" ? "off" : "wait");
+    level.textContent = text["level_" + overload.level] || overload.level;
+    const cells = [dateTime.format(new Date(frame.time)), text.ongoing, level, kva(overload.load_va) + " / " + kva(overload.limit_va)];
+    cells.forEach((value, index) => {
+      const cell = document.createElement("td");
+      if (typeof value === "string") cell.textContent = value;
+      else cell.appendChild(value);
+      if (index === 3) cell.className = "num nowrap";
+      row.appendChild(cell);
+    });
+    body.prepend(row);
+  }
+
   // Notifications: a toast, and the nav's badge counts one more ------------------------------
 
   function toast(notification) {
@@ -373,11 +443,15 @@
       } catch (error) {
         return;
       }
-      if (message.type === "hello" && message.last) {
-        render(message.last);
+      if (message.type === "hello") {
+        rememberPoints(message.history);
+        if (message.last) render(message.last);
+        else renderChart();
       } else if (message.type === "flows") {
         heard(message);
         render(message);
+        addActions(message.actions);
+        markEpisode(message);
       } else if (message.type === "notification") {
         toast(message);
       }
@@ -396,6 +470,7 @@
     });
   }
 
+  rememberPoints(config.history);
   const initial = document.getElementById("live-frame");
   const frame = initial ? JSON.parse(initial.textContent) : null;
   if (frame) render(frame);

@@ -76,7 +76,9 @@ def upload(server: AsgiServer, box: Box, **meter: Any) -> None:
     """One batch, signed as the box signs it, over HTTP to the server the browser watches."""
     now = datetime.now(UTC).isoformat()
     device = meter.pop("device", None)
+    actions = meter.pop("actions", [])
     body = json.dumps({
+        "actions": actions,
         "batch_id": str(uuid.uuid4()),
         "serial": box.gateway.serial,
         "meter": [{"timestamp": now, "meter_id": METER_ID, "import_wh": {"1": 1_000_000},
@@ -120,8 +122,23 @@ def test_the_live_page_follows_the_batches_without_reloading(
     expect(page.get_by_test_id("live-devices")).to_contain_text("2.80 kW")
     expect(page.get_by_test_id("gauge-text")).to_contain_text("3.4 kVA / 9.2 kVA")
 
-    # 60 A on a 40 A fuse: the supply trips in about 8 minutes at this rate.
-    upload(asgi_server, paired_box, import_w=13800, current_a=[60.0], device=device.pk)
+    # 60 A on a 40 A fuse: the supply trips in about 8 minutes at this rate. The box's guard
+    # has already switched the device off (it arrives in the same batch).
+    shed = {
+        "device_id": str(device.pk),
+        "timestamp": datetime.now(UTC).isoformat(),
+        "action": "shed",
+        "load_va": 13800,
+        "limit_va": 9200,
+        "device_power_w": 2800,
+    }
+    expect(page.get_by_test_id("guard-actions")).to_contain_text("has not had to switch")
+    upload(asgi_server, paired_box, import_w=13800, current_a=[60.0], device=device.pk,
+           actions=[shed])  # fmt: skip
+    expect(page.get_by_test_id("guard-actions")).to_contain_text(f"{device.name} (2.80 kW)")
+    expect(page.get_by_test_id("guard-actions")).to_contain_text("Switched off")
+    expect(page.get_by_test_id("episodes")).to_contain_text("ongoing")
+    expect(page.get_by_test_id("episodes")).to_contain_text("Will trip")
     banner = page.get_by_test_id("overload")
     expect(banner).to_be_visible()
     expect(page.get_by_test_id("overload-title")).to_have_text(

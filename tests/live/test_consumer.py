@@ -40,7 +40,8 @@ def test_the_owner_gets_the_last_frame_then_each_new_one(world: World) -> None:
 
     hello, pushed = async_to_sync(scenario)()
     assert hello == {
-        "type": "hello", "household": str(household.pk), "last": {"type": "flows", "house_w": 420}
+        "type": "hello", "household": str(household.pk),
+        "last": {"type": "flows", "house_w": 420}, "history": [],
     }  # fmt: skip
     assert pushed == {"type": "flows", "house_w": 510}
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.devices.models import DeviceKind
 from apps.fleet.models import AlarmKind, GatewayAlarm, GatewayCommand
 from apps.live.messages import notification_text
 from apps.live.models import Notification, OverloadEpisode, OverloadLevel
-from apps.live.selectors import live_snapshot
+from apps.live.selectors import live_history, live_snapshot
 from apps.telemetry.models import GuardAction, MeterReading
 from tests.conftest import World
 from tests.factories import DeviceFactory
@@ -244,3 +244,68 @@ def test_an_unknown_action_is_refused_naming_the_field(paired_box: Box) -> None:
     response = paired_box.post("telemetry/", {**batch(paired_box), "actions": [action]})
     assert response.status_code == 422
     assert "$.actions[0].action" in response.json()["field"]
+
+
+def test_the_chart_gets_a_point_per_meter_reading_and_keeps_fifteen_minutes(
+    world: World, paired_box: Box, django_capture_on_commit_callbacks: Any
+) -> None:
+    pv = DeviceFactory(household=world.household, kind=DeviceKind.PV_INVERTER)
+    start = timezone.now() - timedelta(minutes=20)
+    meter = [
+        meter_reading(timestamp=iso(start + timedelta(seconds=10 * n)), import_w=100 * n,
+                      export_w=0, voltage_v=[], current_a=[])
+        for n in range(3)
+    ]  # fmt: skip
+    devices = [
+        {"device_id": str(pv.pk), "timestamp": iso(start + timedelta(seconds=5)), "power_w": 700}
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        paired_box.post("telemetry/", batch(paired_box, meter=meter, devices=devices))
+    frame = live_snapshot(household_id=world.household.pk)
+    assert frame is not None
+    # The PV reading at +5 s counts from the second meter reading on.
+    assert [(p["import"], p["pv"], p["house"]) for p in frame["points"]] == [
+        (0, 0, 0), (100, 700, 800), (200, 700, 900)
+    ]  # fmt: skip
+    assert len(live_history(household_id=world.household.pk)) == 3
+
+    send(
+        paired_box,
+        django_capture_on_commit_callbacks,
+        at=start + timedelta(minutes=15, seconds=15),
+        import_w=5,
+    )
+    # The first two points are now more than 15 minutes older than the newest.
+    assert [p["import"] for p in live_history(household_id=world.household.pk)] == [200, 5]
+
+
+def test_an_upload_counts_as_a_sign_of_life(
+    world: World, paired_box: Box, django_capture_on_commit_callbacks: Any
+) -> None:
+    gateway = paired_box.gateway
+    gateway.last_seen_at = timezone.now() - timedelta(hours=1)
+    gateway.save(update_fields=["last_seen_at"])
+    send(paired_box, django_capture_on_commit_callbacks)
+    gateway.refresh_from_db()
+    assert timezone.now() - gateway.last_seen_at < timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("fr", "Votre compteur va disjoncter dans 8 minutes à ce rythme"),
+        ("nl", "Uw aansluiting schakelt af over 8 minuten bij dit verbruik"),
+        ("it", "La fornitura scatterà tra 8 minuti a questo ritmo"),
+    ],
+)
+def test_a_notification_is_written_in_the_readers_language(
+    world: World, language: str, title: str
+) -> None:
+    notification = Notification.objects.create(
+        household=world.household, kind=Notification.Kind.OVERLOAD,
+        level=OverloadLevel.CRITICAL,
+        data={"load_va": 14000, "limit_va": 9200, "load_pct": 152.2, "trip_in_s": 483,
+              "switch_off": [{"name": "Wallbox", "power_w": 7400}]},
+    )  # fmt: skip
+    with translation.override(language):
+        assert notification_text(notification)[0] == title
