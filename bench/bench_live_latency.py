@@ -297,19 +297,33 @@ def post(run: Run, home_index: int, n: int, local: threading.local) -> None:
         path=TELEMETRY, body=body,
     )  # fmt: skip
     connections = local.__dict__.setdefault("connections", {})
-    if server.port not in connections:
-        connections[server.port] = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    connection = connections[server.port]
     with run.lock:
         run.expected[batch_id] = home_index  # before the POST: its frame may beat the reply
     started = time.perf_counter()
     run.sent_at[batch_id] = started
-    connection.request(
-        "POST", TELEMETRY, body=body, headers={**headers, "Content-Type": "application/json"}
-    )
-    response = connection.getresponse()
-    reply = response.read()
+    for attempt in (1, 2):
+        if server.port not in connections:
+            connections[server.port] = http.client.HTTPConnection(
+                "127.0.0.1", server.port, timeout=60
+            )
+        connection = connections[server.port]
+        try:
+            connection.request(
+                "POST", TELEMETRY, body=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )  # fmt: skip
+            response = connection.getresponse()
+            reply = response.read()
+            break
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed an idle keep-alive connection: a new one, once. The batch id
+            # makes the re-send idempotent (a batch already taken answers 200 "duplicate").
+            connections.pop(server.port).close()
+            if attempt == 2:
+                raise
     run.post_s.append(time.perf_counter() - started)
+    if response.status == 200 and b'"duplicate":true' in reply.replace(b" ", b""):
+        return  # taken by the first try; its frame was published then
     if response.status != 201:  # no frame to expect: the run fails on the refusal itself
         with run.lock:
             del run.expected[batch_id]
