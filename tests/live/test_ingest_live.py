@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from apps.devices.models import DeviceKind
@@ -188,6 +190,11 @@ def test_repeated_overloads_raise_a_staff_alarm(
     [alarm] = GatewayAlarm.objects.filter(kind=AlarmKind.REPEATED_OVERLOAD)
     assert alarm.household == world.household
     assert alarm.message.startswith("3 overloads in 24 h on a 9.2 kVA supply")
+    # The tenant's DSO staff see it on the box's page in the console.
+    client = Client()
+    client.force_login(world.users["dso_staff"])
+    page = client.get(reverse("console:gateway", args=[paired_box.gateway.pk]))
+    assert "Repeated overloads" in page.content.decode()
 
 
 def test_the_heartbeat_reply_gives_the_box_its_supply_limit(world: World, paired_box: Box) -> None:
