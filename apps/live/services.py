@@ -85,33 +85,44 @@ def _after_commit(gateway_id: uuid.UUID, batch: TelemetryBatch) -> None:
 def live_push(
     *, household: Household, batch: TelemetryBatch, last_seen: datetime | None
 ) -> dict[str, Any] | None:
-    """Assess and publish the batch's newest state; returns the frame (None: no meter data)."""
+    """Assess and publish the batch's newest state; returns the frame (None: no meter data).
+
+    The cached state (breaker, chart history) is read in one round trip and written, with
+    the new frame, in another."""
     devices = _device_info(household.pk)
     frame = frames.flows_frame(
         household_id=str(household.pk), batch=batch, devices=devices, last_seen=last_seen
     )
     if frame is None:
         return None
-    now = timezone.now()
-    stale = now - datetime.fromisoformat(frame["time"]) > STALE_AFTER
-    assessment, notification = _overload_step(household, batch, devices, stale=stale)
+    keys = {"state": _state_key(household.pk), "history": history_key(household.pk)}
+    cached = cache.get_many(keys.values())
+    stale = timezone.now() - datetime.fromisoformat(frame["time"]) > STALE_AFTER
+    state, assessment, notification = _overload_step(
+        household, batch, devices, cached.get(keys["state"]) or {}, stale=stale
+    )
     frame["stale"] = stale
     frame["overload"] = assessment_payload(assessment, household.supply_limit())
-    cache.set(frame_key(household.pk), frame, timeout=STATE_TTL_S)
-    _remember_points(household.pk, frame["points"])
+    history = _with_points(cached.get(keys["history"]) or [], frame["points"])
+    cache.set_many(
+        {frame_key(household.pk): frame, keys["state"]: state, keys["history"]: history},
+        timeout=STATE_TTL_S,
+    )
     publish(household.pk, frame)
     if notification is not None:
         publish(household.pk, notification_payload(notification))
     return frame
 
 
-def _remember_points(household_id: Any, points: list[dict[str, Any]]) -> None:
-    """The live chart's last HISTORY (kept in the cache), so a page opens with its chart."""
-    by_time = {p["t"]: p for p in cache.get(history_key(household_id)) or []}
+def _with_points(history: list[dict[str, Any]], points: list[dict[str, Any]]) -> list[Any]:
+    """The live chart's last HISTORY with the batch's points, so a page opens with its chart."""
+    by_time = {p["t"]: p for p in history}
     by_time.update((p["t"], p) for p in points)
+    if not by_time:
+        return []
     newest = datetime.fromisoformat(max(by_time))
     keep = [by_time[t] for t in sorted(by_time) if newest - datetime.fromisoformat(t) <= HISTORY]
-    cache.set(history_key(household_id), keep[-MAX_HISTORY_POINTS:], timeout=STATE_TTL_S)
+    return keep[-MAX_HISTORY_POINTS:]
 
 
 def _device_info(household_id: Any) -> dict[str, frames.DeviceInfo]:
@@ -130,11 +141,12 @@ def _overload_step(
     household: Household,
     batch: TelemetryBatch,
     devices: dict[str, frames.DeviceInfo],
+    state: dict[str, Any],
     *,
     stale: bool,
-) -> tuple[Assessment, Notification | None]:
+) -> tuple[dict[str, Any], Assessment, Notification | None]:
+    """The breaker's state after the batch, the assessment, and a notification if due."""
     limit = household.supply_limit()
-    state = cache.get(_state_key(household.pk)) or {}
     thermal = Thermal(**state["thermal"]) if "thermal" in state else Thermal()
     load_va = 0.0
     for reading in sorted(batch.meter, key=lambda r: r.timestamp):
@@ -153,9 +165,7 @@ def _overload_step(
     episode_id, notification = _track_episode(
         household, state.get("episode"), assessment, thermal.time, stale=stale
     )
-    state = {"thermal": asdict(thermal), "episode": episode_id}
-    cache.set(_state_key(household.pk), state, timeout=STATE_TTL_S)
-    return assessment, notification
+    return {"thermal": asdict(thermal), "episode": episode_id}, assessment, notification
 
 
 def _running(batch: TelemetryBatch, devices: dict[str, frames.DeviceInfo]) -> list[Load]:
