@@ -50,6 +50,11 @@ def frame_key(household_id: Any) -> str:
     return f"live:frame:{household_id}"
 
 
+def devices_key(household_id: Any) -> str:
+    """The household's devices as the live frame names them (dropped when one changes)."""
+    return f"live:devices:{household_id}"
+
+
 def history_key(household_id: Any) -> str:
     return f"live:history:{household_id}"
 
@@ -87,16 +92,20 @@ def live_push(
 ) -> dict[str, Any] | None:
     """Assess and publish the batch's newest state; returns the frame (None: no meter data).
 
-    The cached state (breaker, chart history) is read in one round trip and written, with
-    the new frame, in another."""
-    devices = _device_info(household.pk)
+    The cached state (the household's devices, the breaker, the chart's history) is read in
+    one round trip and written, with the new frame, in another."""
+    keys = {
+        "devices": devices_key(household.pk),
+        "state": _state_key(household.pk),
+        "history": history_key(household.pk),
+    }
+    cached = cache.get_many(keys.values())
+    devices = cached.get(keys["devices"]) or _device_info(household.pk)
     frame = frames.flows_frame(
         household_id=str(household.pk), batch=batch, devices=devices, last_seen=last_seen
     )
     if frame is None:
         return None
-    keys = {"state": _state_key(household.pk), "history": history_key(household.pk)}
-    cached = cache.get_many(keys.values())
     stale = timezone.now() - datetime.fromisoformat(frame["time"]) > STALE_AFTER
     state, assessment, notification = _overload_step(
         household, batch, devices, cached.get(keys["state"]) or {}, stale=stale
@@ -105,7 +114,12 @@ def live_push(
     frame["overload"] = assessment_payload(assessment, household.supply_limit())
     history = _with_points(cached.get(keys["history"]) or [], frame["points"])
     cache.set_many(
-        {frame_key(household.pk): frame, keys["state"]: state, keys["history"]: history},
+        {
+            frame_key(household.pk): frame,
+            keys["devices"]: devices,
+            keys["state"]: state,
+            keys["history"]: history,
+        },
         timeout=STATE_TTL_S,
     )
     publish(household.pk, frame)

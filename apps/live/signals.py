@@ -1,4 +1,5 @@
-"""A grant that goes closes the live stream at once: the sockets re-check their reader."""
+"""A grant that goes closes the live stream at once (the sockets re-check their reader);
+a changed device drops the live frame's cached device list."""
 
 from __future__ import annotations
 
@@ -6,17 +7,26 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.devices.models import Device
 from apps.households.models import HouseholdUserPermission, Membership
-from apps.live.services import access_changed
+from apps.live.services import access_changed, devices_key
 
 
 def _after_commit(household_ids: set[Any]) -> None:
     for household_id in household_ids:
         transaction.on_commit(partial(access_changed, household_id), robust=True)
+
+
+@receiver(post_save, sender=Device)
+@receiver(post_delete, sender=Device)
+def _device_changed(sender: Any, instance: Device, **kwargs: Any) -> None:
+    """The live frame names devices from a cached list: a changed device drops it."""
+    cache.delete(devices_key(instance.household_id))
 
 
 @receiver(post_delete, sender=HouseholdUserPermission)

@@ -316,3 +316,27 @@ def test_a_notification_is_written_in_the_readers_language(
     )  # fmt: skip
     with translation.override(language):
         assert notification_text(notification)[0] == title
+
+
+def test_a_renamed_or_new_device_shows_in_the_next_frame(
+    world: World, paired_box: Box, django_capture_on_commit_callbacks: Any
+) -> None:
+    heater = DeviceFactory(household=world.household, kind=DeviceKind.WATER_HEATER, name="Boiler")
+
+    def push() -> dict:
+        now = iso(timezone.now())
+        reading = meter_reading(timestamp=now, voltage_v=[], current_a=[])
+        devices = [{"device_id": str(d.pk), "timestamp": now, "power_w": 100}
+                   for d in world.household.devices.all()]  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            paired_box.post("telemetry/", batch(paired_box, meter=[reading], devices=devices))
+        frame = live_snapshot(household_id=world.household.pk)
+        assert frame is not None
+        return frame
+
+    assert "Boiler" in [d["name"] for d in push()["devices"]]
+    heater.name = "Hot water"
+    heater.save()
+    DeviceFactory(household=world.household, kind=DeviceKind.SMART_PLUG, name="Heater plug")
+    names = [d["name"] for d in push()["devices"]]
+    assert "Hot water" in names and "Heater plug" in names and "Boiler" not in names
