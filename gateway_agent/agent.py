@@ -358,7 +358,9 @@ class Agent:
 
     def _execute(self, command: Command, now: datetime) -> None:
         device = self.devices.get(command.device_id) if command.device_id else None
-        if command.not_after is not None and now > command.not_after:
+        if command.kind == "cancel":
+            ack, state = self._cancel(command, now), "finished"
+        elif command.not_after is not None and now > command.not_after:
             ack, state = CommandAck(command.id, "expired", now, "not_after passed"), "finished"
         elif device is None:
             ack, state = (
@@ -378,6 +380,23 @@ class Agent:
             "command %s %s on %s: %s", command.kind, ack.status, command.device_id, ack.message
         )
         self._soon("acks")
+
+    def _cancel(self, command: Command, now: datetime) -> CommandAck:
+        """Withdraw a command not run yet (a re-planned or cancelled programme): it is
+        acknowledged "expired" and never runs; one already running or done is left alone."""
+        raw = command.params.get("command_id")
+        try:
+            target = uuid.UUID(str(raw))
+        except ValueError:
+            return CommandAck(command.id, "failed", now, "params.command_id is not a command id")
+        state = self.outbox.command_state(target)
+        if state != "pending":
+            why = "no such command on this box" if state is None else f"that command is {state}"
+            return CommandAck(command.id, "failed", now, why)
+        self.outbox.advance_command(
+            CommandAck(target, "expired", now, "cancelled by the platform"), "finished"
+        )
+        return CommandAck(command.id, "done", now, f"cancelled {target}")
 
     def _fail_interrupted_programmes(self) -> None:
         """A programme running when the agent stopped has no state any more: say so."""

@@ -132,7 +132,8 @@ class ProvisionReply(Struct):
     household_id: uuid.UUID
 
 
-CommandKind = Literal["switch_on", "switch_off", "start_program", "set_power_limit"]
+# "cancel" withdraws a command the box holds but has not run (params: {"command_id": id}).
+CommandKind = Literal["switch_on", "switch_off", "start_program", "set_power_limit", "cancel"]
 ParamValue = int | float | str | bool
 
 

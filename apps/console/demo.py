@@ -25,6 +25,7 @@ from apps.fleet import services as fleet_services
 from apps.fleet.models import Connectivity, Gateway, MeterPairing, PairingStatus
 from apps.households import services as household_services
 from apps.households.models import HeatingType, Household, InstallerAssignment
+from apps.scheduling.programs import programs_install
 from apps.tariffs.defaults import ensure_default_tariffs
 from apps.tenants.models import Currency, InstallerCompany, MeterProtocol, Tenant, TenantKind
 
@@ -304,13 +305,14 @@ class DemoBuilder:
         if spec.country == "FR" and rng.random() < 0.5:
             wanted.append(("Water heater", DeviceKind.WATER_HEATER, 2400, True))
         for name, kind, watts, controllable in wanted:
-            Device.objects.update_or_create(
+            device, _ = Device.objects.update_or_create(
                 id=self.uuid(),
                 defaults={
                     "household": household, "gateway": gateway, "name": name, "kind": kind,
                     "rated_power_w": watts, "controllable": controllable,
                 },
             )  # fmt: skip
+            programs_install(device=device)  # what the planner plans with
         # A household re-seeded keeps exactly the devices of this seed.
         Device.objects.filter(household=household).exclude(name__in=[w[0] for w in wanted]).delete()
 

@@ -18,6 +18,7 @@ urlpatterns = [
         name="gateway-claim",
     ),
     path("gateways/", views.gateway_fleet, name="gateways"),
+    path("planning/", views.planning_runs, name="planning"),
     path("gateways/<uuid:gateway_id>/", views.gateway_detail, name="gateway"),
     path(
         "gateways/<uuid:gateway_id>/keys/rotate/",

@@ -38,6 +38,7 @@ from apps.fleet.models import (
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
+from apps.scheduling import selectors as scheduling_selectors
 from apps.tenants.selectors import tenant_list
 
 View = Callable[..., HttpResponse]
@@ -115,7 +116,17 @@ def home(request: HttpRequest) -> HttpResponse:
         if can_approve
         else None,
     }
+    context["sees_fleet_planning"] = scope_for(user, Action.VIEW) is Scope.ALL
     return render(request, "console/home.html", context)
+
+
+@staff_required
+def planning_runs(request: HttpRequest) -> HttpResponse:
+    """The nightly fleet re-planning: progress, plans moved, failures."""
+    if scope_for(request.user, Action.VIEW) is not Scope.ALL:
+        raise PermissionDenied
+    runs = scheduling_selectors.planning_runs(user=request.user)
+    return render(request, "console/planning.html", {"runs": runs})
 
 
 @staff_required

@@ -346,6 +346,55 @@ def alarm_acknowledge(*, user: Any, alarm: GatewayAlarm) -> None:
 # Commands -------------------------------------------------------------------------------
 
 
+def command_issue(
+    *,
+    user: Any,
+    device: Any,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> GatewayCommand:
+    """An order for the box that drives `device`, by someone who may control it."""
+    command_check_control(user=user, device=device)
+    if device.gateway_id is None:
+        raise ValidationError({"device": _("This device is not connected to a box.")})
+    return GatewayCommand.objects.create(
+        gateway_id=device.gateway_id, household_id=device.household_id, device=device,
+        kind=kind, params=params or {}, not_before=not_before, not_after=not_after,
+        created_by=user if getattr(user, "pk", None) else None,
+    )  # fmt: skip
+
+
+def command_withdraw(*, user: Any, command: GatewayCommand) -> bool:
+    """Take a command back before it runs: at once if the box has not fetched it, else with
+    a `cancel` command that the box applies if the command is still waiting there (it then
+    acks it "expired"). False when the box has already started or finished it."""
+    if command.device is not None:
+        command_check_control(user=user, device=command.device)
+    updated = GatewayCommand.objects.filter(
+        pk=command.pk, status=CommandStatus.PENDING, sent_at__isnull=True
+    ).update(status=CommandStatus.EXPIRED, message="withdrawn before delivery")
+    if updated:
+        return True
+    command.refresh_from_db(fields=["status"])
+    if command.status not in (CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.RECEIVED):
+        return False
+    GatewayCommand.objects.create(
+        gateway_id=command.gateway_id, household_id=command.household_id, kind="cancel",
+        params={"command_id": str(command.pk)},
+        created_by=user if getattr(user, "pk", None) else None,
+    )  # fmt: skip
+    return True
+
+
+def command_check_control(*, user: Any, device: Any) -> None:
+    from apps.devices.models import Device  # devices hang off households, as gateways do
+
+    if not Device.objects.restrict(user, Action.CONTROL_DEVICES).filter(pk=device.pk).exists():
+        raise PermissionDenied(_("You may not control this device."))
+
+
 def commands_for_box(*, gateway: Gateway, now: datetime) -> list[GatewayCommand]:
     """Commands the box has not acknowledged: re-sent until it does (the box dedupes by id)."""
     waiting = list(gateway.commands.waiting().select_related("device"))

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "apps.tariffs",
     "apps.energy",
     "apps.live",
+    "apps.scheduling",
+    "apps.forecasting",
     "apps.privacy",
     "apps.portal",
     "apps.console",
@@ -178,6 +181,21 @@ CELERY_BEAT_SCHEDULE = {
     "energy-rollup-recent": {
         "task": "apps.energy.tasks.rollup_recent",
         "schedule": 5 * 60,
+    },
+    # Each household's local tomorrow, once the day's production is rolled up; a second
+    # run later is a cheap safety net (a re-issued forecast replaces the first).
+    "forecasting-day-ahead": {
+        "task": "apps.forecasting.tasks.forecast_day_ahead_all",
+        "schedule": crontab(minute=30, hour="16,20"),
+    },
+    # After the day-ahead forecasts and prices: move plans that became cheaper elsewhere.
+    "scheduling-plan-fleet": {
+        "task": "apps.scheduling.tasks.plan_fleet",
+        "schedule": crontab(minute=0, hour=17),
+    },
+    "forecasting-intraday": {
+        "task": "apps.forecasting.tasks.forecast_intraday_all",
+        "schedule": 30 * 60,
     },
 }
 

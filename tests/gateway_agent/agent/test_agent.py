@@ -108,6 +108,39 @@ def test_a_programme_is_started_then_reported_done(
     agent.close()
 
 
+def test_a_cancel_withdraws_a_planned_programme_but_not_one_that_ran(
+    server: ContractServer, make_config: Any
+) -> None:
+    washer = device("appliance", 2000, appliance="washing_machine")
+    agent = make_agent(make_config, devices=[washer])
+    washer_id = uuid.UUID(washer["id"])
+    at_night = Command(
+        id=uuid.uuid4(), kind="start_program", device_id=washer_id,
+        params={"program": "eco"}, not_before=agent.clock.now() + timedelta(hours=3),
+    )  # fmt: skip
+    now = Command(id=uuid.uuid4(), kind="start_program", device_id=washer_id)
+    server.queue_command(at_night)
+    server.queue_command(now)
+    agent.step(120)  # both stored; the one for now has started
+    cancels = [
+        Command(id=uuid.uuid4(), kind="cancel", params={"command_id": str(target)})
+        for target in (at_night.id, now.id, uuid.uuid4())
+    ]
+    for cancel in cancels:
+        server.queue_command(cancel)
+    agent.step(4 * 3600)  # well past the night programme's time
+    final = {a.command_id: (a.status, a.message) for a in server.state.acks
+             if a.status != "received"}  # fmt: skip
+    assert final[at_night.id] == ("expired", "cancelled by the platform")
+    assert final[cancels[0].id][0] == "done"
+    assert final[cancels[1].id] == ("failed", "that command is running") or final[
+        cancels[1].id
+    ] == ("failed", "that command is finished")
+    assert final[cancels[2].id] == ("failed", "no such command on this box")
+    assert agent.devices[washer_id].runs_completed == 1  # only the programme that ran
+    agent.close()
+
+
 def test_a_late_command_expires_and_an_unknown_device_fails(
     server: ContractServer, make_config: Any
 ) -> None:

@@ -1,0 +1,563 @@
+"""The exact planner: one MILP per household, solved by HiGHS to a zero gap.
+
+Per slot t (length dt) the model balances the house at the meter:
+
+    import - export = base + appliances + EV + water heater + charge - discharge
+                      - (PV - curtailed)
+
+- appliances: one binary per allowed start k (window and quiet hours already applied
+  when the candidate starts are listed, so those constraints cost no rows), sum = 1; the
+  programme's kW enter the balance rows straight from the start binaries;
+- EV / water heater: continuous kW in the slots they are available, energy equalities;
+- battery: charge level rows soc[t+1] = soc[t] + dt (eff_c charge - discharge / eff_d);
+- import <= contracted limit, export <= export limit (and <= what PV and battery give);
+- capacity charge: peak >= import[t], peak >= the month's floor; rate x (peak - floor).
+
+Objective: sum dt (import_price import - export_price export) + the capacity charge.
+
+Simultaneous charge and discharge (or import and export) is physically meaningless and
+wasteful, and an LP picks it only when it pays to burn energy (negative prices, PV over
+the export limit with curtailment disallowed) or as a tie. Rather than 2 binaries per
+slot in every model, the planner solves without them and checks the answer: the model
+without them is a relaxation of the exact one, so an optimum that happens to satisfy
+complementarity is optimal for the exact model. Slots that break it get a binary
+(charge <= Pmax u, discharge <= Pmax (1 - u)) and the model is re-solved, until none
+does. Typical days need no binaries; the result is always exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import diagnose
+from .baseline import start_now
+from .model import INF, LinearModel, Solution
+from .plan import ApplianceRun, Infeasible, Plan, Relaxation, evaluate_costs
+from .problem import (
+    PlanningError,
+    Problem,
+    appliance_starts,
+    ev_available,
+    quiet_mask,
+    water_heater_available,
+)
+
+# The elastic model's prices for bending a constraint: far above any energy cost, so the
+# nearest plan bends as little as possible and only then minimises the bill.
+PENALTY_PER_KWH = 1_000.0  # energy short of a target
+# Over the contract the meter trips: bending a deadline or a target is always preferred.
+PENALTY_OVERLOAD_PER_KWH = 10_000.0
+PENALTY_PER_HOUR = 1_000.0  # an appliance run moved outside its window or into quiet hours
+PENALTY_SKIP = 1_000_000.0  # an appliance left out (its programme does not fit the horizon)
+TOL = 1e-6  # a value above this counts as "on" when checking complementarity
+MAX_COMPLEMENTARITY_ROUNDS = 4  # then every slot gets its binary
+
+
+@dataclass
+class _Columns:
+    """Column indices of the model's variables (None: not in this model)."""
+
+    imp: list[int]
+    exp: list[int]
+    curt: list[int | None]
+    ev: list[int | None]
+    wh: list[int | None]
+    charge: Sequence[int | None]
+    discharge: Sequence[int | None]
+    soc: Sequence[int | None]
+    starts: list[dict[int, int]]  # per appliance: start slot -> binary column
+    skip: list[int | None] = field(default_factory=list)
+    overload: list[int | None] = field(default_factory=list)
+    ev_short: int | None = None
+    wh_short: int | None = None
+    soc_short: int | None = None
+
+
+def _start_penalty_hours(problem: Problem, index: int, k: int) -> tuple[float, float, float]:
+    """(hours early, hours late, hours in quiet time) of a run of appliance `index` at k."""
+    a = problem.appliances[index]
+    slots = problem.slots
+    last = slots[k + len(a.profile_kw) - 1]
+    early_h = late_h = 0.0
+    if a.earliest_start is not None:
+        early_h = max(0.0, (a.earliest_start - slots[k].start).total_seconds() / 3600)
+    if a.latest_end is not None:
+        late_h = max(0.0, (last.end - a.latest_end).total_seconds() / 3600)
+    quiet = quiet_mask(problem, a.quiet_hours)
+    quiet_h = sum(slots[t].duration_h for t in range(k, k + len(a.profile_kw)) if quiet[t])
+    return early_h, late_h, quiet_h
+
+
+def _bounds(problem: Problem) -> tuple[list[float], list[float]]:
+    """Physical upper bounds on import and export per slot (also the big-M's)."""
+    b = problem.battery
+    appliance_peak = sum(max(a.profile_kw) for a in problem.appliances)
+    extra = appliance_peak
+    extra += problem.ev.max_kw if problem.ev is not None else 0.0
+    extra += problem.water_heater.max_kw if problem.water_heater is not None else 0.0
+    extra += b.max_charge_kw if b is not None else 0.0
+    give = b.max_discharge_kw if b is not None else 0.0
+    imp = [s.base_load_kw + extra for s in problem.slots]
+    exp = [s.pv_kw + give for s in problem.slots]
+    if problem.export_limit_kw is not None:
+        exp = [min(e, problem.export_limit_kw) for e in exp]
+    return imp, exp
+
+
+def build(
+    problem: Problem,
+    *,
+    elastic: bool,
+    battery_modes: set[int] | None = None,
+    grid_modes: set[int] | None = None,
+) -> tuple[LinearModel, _Columns]:
+    slots = problem.slots
+    n = len(slots)
+    m = LinearModel()
+    imp_max, exp_max = _bounds(problem)
+
+    # Grid: the strict model caps import at the contract; the elastic one lets it exceed
+    # the contract through a priced overload column.
+    imp = [
+        m.var(
+            0.0,
+            imp_max[t] if elastic else min(imp_max[t], problem.limit_kw),
+            s.import_price * s.duration_h,
+        )
+        for t, s in enumerate(slots)
+    ]
+    exp = [m.var(0.0, exp_max[t], -s.export_price * s.duration_h) for t, s in enumerate(slots)]
+    # Curtailment is free when allowed; in the elastic model it is the PV surplus the
+    # export limit cannot take, priced like an overload when it is not allowed.
+    curt: list[int | None] = [None] * n
+    for t, s in enumerate(slots):
+        if s.pv_kw > 0 and (problem.allow_pv_curtailment or elastic):
+            cost = 0.0 if problem.allow_pv_curtailment else PENALTY_PER_KWH * s.duration_h
+            curt[t] = m.var(0.0, s.pv_kw, cost)
+    cols = _Columns(imp, exp, curt, [None] * n, [None] * n, [None] * n, [None] * n, [], [])
+
+    overload: list[int | None] = [None] * n
+    if elastic:
+        for t, s in enumerate(slots):
+            if imp_max[t] > problem.limit_kw:
+                over = m.var(0.0, INF, PENALTY_OVERLOAD_PER_KWH * s.duration_h)
+                m.row([(imp[t], 1.0), (over, -1.0)], -INF, problem.limit_kw)
+                overload[t] = over
+    cols.overload = overload
+
+    _add_appliances(problem, m, cols, elastic)
+    _add_energy_loads(problem, m, cols, elastic)
+    _add_battery(problem, m, cols, elastic)
+
+    # The meter balance, one row per slot; appliances enter through their start binaries.
+    for t, s in enumerate(slots):
+        terms = [(imp[t], 1.0), (exp[t], -1.0)]
+        for col, sign in (
+            (cols.ev[t], -1.0),
+            (cols.wh[t], -1.0),
+            (cols.charge[t], -1.0),
+            (cols.discharge[t], 1.0),
+            (curt[t], -1.0),
+        ):
+            if col is not None:
+                terms.append((col, sign))
+        for index, appliance in enumerate(problem.appliances):
+            for offset, p in enumerate(appliance.profile_kw):
+                col = cols.starts[index].get(t - offset)
+                if col is not None:
+                    terms.append((col, -float(p)))
+        rhs = s.base_load_kw - s.pv_kw
+        m.row(terms, rhs, rhs)
+
+    if problem.capacity is not None and problem.capacity.rate_per_kw > 0:
+        cap = problem.capacity
+        floor = cap.effective_floor_kw
+        peak = m.var(floor, INF, cap.rate_per_kw)
+        m.offset -= cap.rate_per_kw * floor
+        for t in range(n):
+            m.row([(imp[t], 1.0), (peak, -1.0)], -INF, 0.0)
+
+    _add_complementarity(problem, m, cols, battery_modes or set(), grid_modes or set())
+    return m, cols
+
+
+def _add_appliances(problem: Problem, m: LinearModel, cols: _Columns, elastic: bool) -> None:
+    n = len(problem.slots)
+    for index, appliance in enumerate(problem.appliances):
+        length = len(appliance.profile_kw)
+        starts: dict[int, int] = {}
+        skip = None
+        if elastic:
+            for k in range(n - length + 1):
+                early, late, quiet = _start_penalty_hours(problem, index, k)
+                starts[k] = m.binary(PENALTY_PER_HOUR * (early + late + quiet))
+            skip = m.binary(PENALTY_SKIP)
+        else:
+            for k in appliance_starts(problem, appliance):
+                starts[k] = m.binary()
+        terms = [(c, 1.0) for c in starts.values()]
+        if skip is not None:
+            terms.append((skip, 1.0))
+        m.row(terms, 1.0, 1.0)  # exactly one start (or, elastic only, left out)
+        cols.starts.append(starts)
+        cols.skip.append(skip)
+
+
+def _add_energy_loads(problem: Problem, m: LinearModel, cols: _Columns, elastic: bool) -> None:
+    slots = problem.slots
+    if problem.ev is not None and problem.ev.target_kwh > 0:
+        ev = problem.ev
+        for t, ok in enumerate(ev_available(problem)):
+            if ok:
+                cols.ev[t] = m.var(0.0, ev.max_kw)
+        terms = [
+            (c, ev.efficiency * slots[t].duration_h) for t, c in enumerate(cols.ev) if c is not None
+        ]
+        if elastic:
+            cols.ev_short = m.var(0.0, INF, PENALTY_PER_KWH)
+            terms.append((cols.ev_short, 1.0))
+        m.row(terms, ev.target_kwh, ev.target_kwh)
+    if problem.water_heater is not None and problem.water_heater.energy_kwh > 0:
+        wh = problem.water_heater
+        for t, ok in enumerate(water_heater_available(problem)):
+            if ok:
+                cols.wh[t] = m.var(0.0, wh.max_kw)
+        terms = [(c, slots[t].duration_h) for t, c in enumerate(cols.wh) if c is not None]
+        if elastic:
+            cols.wh_short = m.var(0.0, INF, PENALTY_PER_KWH)
+            terms.append((cols.wh_short, 1.0))
+        m.row(terms, wh.energy_kwh, wh.energy_kwh)
+
+
+def _add_battery(problem: Problem, m: LinearModel, cols: _Columns, elastic: bool) -> None:
+    b = problem.battery
+    n = len(problem.slots)
+    if b is None:
+        cols.soc = [None] * (n + 1)
+        return
+    charge = [m.var(0.0, b.max_charge_kw) for _ in range(n)]
+    discharge = [m.var(0.0, b.max_discharge_kw) for _ in range(n)]
+    target = b.final_target_kwh
+    soc = [m.var(b.initial_soc_kwh, b.initial_soc_kwh)]
+    for t in range(n):
+        # The strict model holds the final level as a bound; the elastic one as a row
+        # with a shortfall column, below.
+        last = t == n - 1
+        lower = b.min_soc_kwh
+        if last and not elastic:
+            lower = min(max(target, b.min_soc_kwh), b.capacity_kwh)
+        soc.append(m.var(lower, b.capacity_kwh))
+    for t, s in enumerate(problem.slots):
+        m.row(
+            [
+                (soc[t + 1], 1.0),
+                (soc[t], -1.0),
+                (charge[t], -b.charge_efficiency * s.duration_h),
+                (discharge[t], s.duration_h / b.discharge_efficiency),
+            ],
+            0.0,
+            0.0,
+        )
+    cols.charge, cols.discharge, cols.soc = charge, discharge, soc
+    if elastic:
+        cols.soc_short = m.var(0.0, INF, PENALTY_PER_KWH)
+        m.row([(soc[n], 1.0), (cols.soc_short, 1.0)], target, INF)
+
+
+def _add_complementarity(
+    problem: Problem, m: LinearModel, cols: _Columns, battery_modes: set[int], grid_modes: set[int]
+) -> None:
+    b = problem.battery
+    for t in sorted(battery_modes):
+        if b is None:
+            break
+        charge, discharge = cols.charge[t], cols.discharge[t]
+        assert charge is not None and discharge is not None  # every slot has both
+        u = m.binary()  # 1: may charge, 0: may discharge
+        m.row([(charge, 1.0), (u, -b.max_charge_kw)], -INF, 0.0)
+        m.row([(discharge, 1.0), (u, b.max_discharge_kw)], -INF, b.max_discharge_kw)
+    imp_max, exp_max = _bounds(problem)
+    for t in sorted(grid_modes):
+        v = m.binary()  # 1: may import, 0: may export
+        m.row([(cols.imp[t], 1.0), (v, -imp_max[t])], -INF, 0.0)
+        m.row([(cols.exp[t], 1.0), (v, exp_max[t])], -INF, exp_max[t])
+
+
+def _indices(columns: Sequence[int | None]) -> np.ndarray:
+    return np.asarray([-1 if c is None else c for c in columns], dtype=np.int64)
+
+
+def _both_on(a: np.ndarray, b: np.ndarray) -> set[int]:
+    return {int(t) for t in np.nonzero((a > TOL) & (b > TOL))[0]}
+
+
+def _optimise(
+    problem: Problem, *, elastic: bool, deadline: float, time_limit_s: float
+) -> tuple[Solution, _Columns] | None:
+    """Solve, adding complementarity binaries where the answer needs them (see above)."""
+    battery_modes: set[int] = set()
+    grid_modes: set[int] = set()
+    for round_ in range(MAX_COMPLEMENTARITY_ROUNDS + 1):
+        model, cols = build(
+            problem, elastic=elastic, battery_modes=battery_modes, grid_modes=grid_modes
+        )
+        remaining = max(deadline - time.monotonic(), 0.001)
+        solution = model.solve(time_limit_s=min(remaining, time_limit_s))
+        if solution is None:
+            return None
+        x = solution.values
+        bad_battery: set[int] = set()
+        if problem.battery is not None:
+            bad_battery = _both_on(x[_indices(cols.charge)], x[_indices(cols.discharge)])
+        bad_grid = _both_on(x[cols.imp], x[cols.exp])
+        if not bad_battery and not bad_grid:
+            return solution, cols
+        if round_ == MAX_COMPLEMENTARITY_ROUNDS - 1:
+            bad_battery, bad_grid = set(range(len(problem.slots))), set(range(len(problem.slots)))
+        battery_modes |= bad_battery
+        grid_modes |= bad_grid
+    raise PlanningError("complementarity binaries did not settle")  # unreachable in practice
+
+
+def _clean(values: np.ndarray) -> list[float]:
+    return [0.0 if abs(v) < 1e-9 else float(v) for v in values]
+
+
+def _series(x: np.ndarray, columns: Sequence[int | None]) -> list[float]:
+    return _clean(np.array([x[c] if c is not None else 0.0 for c in columns]))
+
+
+def to_plan(
+    problem: Problem, x: np.ndarray, cols: _Columns, baseline_cost: float, overloads: int
+) -> Plan:
+    slots = problem.slots
+    runs: dict[str, ApplianceRun] = {}
+    appliance_kw: dict[str, list[float]] = {}
+    for index, appliance in enumerate(problem.appliances):
+        chosen = [k for k, c in cols.starts[index].items() if x[c] > 0.5]
+        if not chosen:
+            continue  # left out of an elastic plan
+        k = chosen[0]
+        end = slots[k + len(appliance.profile_kw) - 1].end
+        runs[appliance.name] = ApplianceRun(appliance.name, k, slots[k].start, end)
+        kw = [0.0] * len(slots)
+        for offset, p in enumerate(appliance.profile_kw):
+            kw[k + offset] = float(p)
+        appliance_kw[appliance.name] = kw
+    imp = _series(x, list(cols.imp))
+    exp = _series(x, list(cols.exp))
+    b = problem.battery
+    soc = _series(x, cols.soc) if b is not None else [0.0] * (len(slots) + 1)
+    return Plan(
+        starts=[s.start for s in slots],
+        appliances=runs,
+        ev_kw=_series(x, cols.ev),
+        water_heater_kw=_series(x, cols.wh),
+        battery_charge_kw=_series(x, cols.charge),
+        battery_discharge_kw=_series(x, cols.discharge),
+        battery_soc_kwh=soc,
+        grid_import_kw=imp,
+        grid_export_kw=exp,
+        pv_curtailed_kw=_series(x, cols.curt),
+        costs=evaluate_costs(problem, imp, exp),
+        baseline_cost=baseline_cost,
+        baseline_overload_slots=overloads,
+        appliance_kw=appliance_kw,
+    )
+
+
+def solve(problem: Problem, *, time_limit_s: float = 30.0) -> Plan | Infeasible:
+    """The cheapest plan that breaks no constraint, or why there is none.
+
+    Raises SolverTimeLimit when HiGHS cannot prove optimality within `time_limit_s`
+    (the whole call, the re-solves included).
+    """
+    deadline = time.monotonic() + time_limit_s
+    baseline = start_now(problem)
+    issues = diagnose.precheck(problem)
+    if not issues:
+        found = _optimise(problem, elastic=False, deadline=deadline, time_limit_s=time_limit_s)
+        if found is not None:
+            solution, cols = found
+            return to_plan(
+                problem,
+                solution.values,
+                cols,
+                baseline.costs.total,
+                baseline.baseline_overload_slots,
+            )
+    found = _optimise(problem, elastic=True, deadline=deadline, time_limit_s=time_limit_s)
+    if found is None:  # every elastic constraint has a slack: this means a modelling bug
+        raise PlanningError("even the relaxed model has no solution")
+    solution, cols = found
+    nearest = to_plan(
+        problem, solution.values, cols, baseline.costs.total, baseline.baseline_overload_slots
+    )
+    relaxations = relaxations_of(problem, solution.values, cols, nearest)
+    reasons = diagnose.reasons(issues, relaxations)
+    if not reasons:
+        reasons = ["no plan meets every constraint (the solver found it infeasible)"]
+    return Infeasible(reasons=reasons, nearest=nearest, relaxations=relaxations)
+
+
+def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) -> list[Relaxation]:
+    """Every constraint the elastic optimum bent, with a message naming it."""
+    out: list[Relaxation] = []
+    clock, hours, kw, kwh = diagnose.clock, diagnose.hours, diagnose.kw, diagnose.kwh
+    # Appliances, EV, water heater and battery only compete through the contracted limit:
+    # one bent without a pre-check naming it was bent to stay under that limit.
+    shared = f"alongside the other loads under the contracted {kw(problem.limit_kw)} limit"
+    for index, a in enumerate(problem.appliances):
+        run = plan.appliances.get(a.name)
+        if run is None:
+            need = diagnose.programme_hours(problem, a)
+            out.append(
+                Relaxation(
+                    "appliance_skipped",
+                    a.name,
+                    need,
+                    "h",
+                    f"the {a.name} does not fit in the planning horizon: its "
+                    f"programme needs {hours(need)}; the nearest plan leaves it out",
+                )
+            )
+            continue
+        early, late, quiet = _start_penalty_hours(problem, index, run.start_slot)
+        if late > TOL and a.latest_end is not None:
+            out.append(
+                Relaxation(
+                    "appliance_window",
+                    a.name,
+                    late,
+                    "h",
+                    f"the {a.name} cannot finish by {clock(problem, a.latest_end)} {shared}: "
+                    f"the nearest plan ends it at {clock(problem, run.end)}, "
+                    f"{hours(late)} late",
+                )
+            )
+        if early > TOL and a.earliest_start is not None:
+            out.append(
+                Relaxation(
+                    "appliance_window",
+                    a.name,
+                    early,
+                    "h",
+                    f"the {a.name} cannot start after "
+                    f"{clock(problem, a.earliest_start)} {shared}: the nearest plan starts it "
+                    f"at {clock(problem, run.start)}, {hours(early)} early",
+                )
+            )
+        if quiet > TOL:
+            ranges = ", ".join(str(r) for r in a.quiet_hours)
+            out.append(
+                Relaxation(
+                    "quiet_hours",
+                    a.name,
+                    quiet,
+                    "h",
+                    f"the {a.name} runs {hours(quiet)} in its quiet hours "
+                    f"({ranges}) in the nearest plan",
+                )
+            )
+    if cols.ev_short is not None and x[cols.ev_short] > TOL and problem.ev is not None:
+        ev = problem.ev
+        short = float(x[cols.ev_short])
+        by = f" by {clock(problem, ev.departure)}" if ev.departure is not None else ""
+        out.append(
+            Relaxation(
+                "ev_energy",
+                ev.name,
+                short,
+                "kWh",
+                f"the {ev.name} cannot get {kwh(ev.target_kwh)}{by} at "
+                f"{kw(ev.max_kw)} {shared}: the nearest plan "
+                f"gives it {kwh(ev.target_kwh - short)}",
+            )
+        )
+    if cols.wh_short is not None and x[cols.wh_short] > TOL and problem.water_heater is not None:
+        wh = problem.water_heater
+        short = float(x[cols.wh_short])
+        out.append(
+            Relaxation(
+                "water_heater_energy",
+                wh.name,
+                short,
+                "kWh",
+                f"the {wh.name} cannot get {kwh(wh.energy_kwh)} in its windows at "
+                f"{kw(wh.max_kw)} {shared}: the nearest plan "
+                f"gives it {kwh(wh.energy_kwh - short)}",
+            )
+        )
+    if cols.soc_short is not None and x[cols.soc_short] > TOL and problem.battery is not None:
+        b = problem.battery
+        short = float(x[cols.soc_short])
+        out.append(
+            Relaxation(
+                "battery_final_soc",
+                "final",
+                short,
+                "kWh",
+                f"the battery cannot end with {kwh(b.final_target_kwh)}: the "
+                f"nearest plan leaves it at {kwh(b.final_target_kwh - short)}",
+            )
+        )
+    out.extend(_limit_relaxations(problem, x, cols, plan))
+    out.extend(_export_relaxations(problem, x, cols))
+    return out
+
+
+def _limit_relaxations(
+    problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan
+) -> list[Relaxation]:
+    over = [t for t, c in enumerate(cols.overload) if c is not None and x[c] > TOL]
+    out = []
+    for first, last in diagnose.runs(over):
+        span = range(first, last + 1)
+        loads = [
+            f"the {name}"
+            for name, kw_ in plan.appliance_kw.items()
+            if any(kw_[t] > TOL for t in span)
+        ]
+        for label, series in (
+            (problem.ev.name if problem.ev else "", plan.ev_kw),
+            (problem.water_heater.name if problem.water_heater else "", plan.water_heater_kw),
+            ("battery charging", plan.battery_charge_kw),
+        ):
+            if any(series[t] > TOL for t in span):
+                loads.append(f"the {label}")
+        what = "the base load" + (f" plus {diagnose.and_join(loads)}" if loads else "")
+        worst = max(float(x[c]) for c in (cols.overload[t] for t in span) if c is not None)
+        out.append(
+            Relaxation(
+                "limit",
+                ",".join(str(t) for t in span),
+                worst,
+                "kW",
+                f"the contracted {diagnose.kw(problem.limit_kw)} limit cannot carry {what} in "
+                f"{diagnose.period(problem, first, last)}: the nearest plan goes up to "
+                f"{diagnose.kw(worst)} over",
+            )
+        )
+    return out
+
+
+def _export_relaxations(problem: Problem, x: np.ndarray, cols: _Columns) -> list[Relaxation]:
+    if problem.allow_pv_curtailment:
+        return []
+    spilled = [t for t, c in enumerate(cols.curt) if c is not None and x[c] > TOL]
+    limit = problem.export_limit_kw
+    return [
+        Relaxation(
+            "export_limit",
+            ",".join(map(str, range(a, b + 1))),
+            0.0,
+            "kW",
+            f"the export limit of {diagnose.kw(limit or 0.0)} cannot take the PV surplus in "
+            f"{diagnose.period(problem, a, b)} and PV curtailment is not allowed",
+        )
+        for a, b in diagnose.runs(spilled)
+    ]

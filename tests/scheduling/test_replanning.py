@@ -1,0 +1,93 @@
+"""Plans move when prices or forecasts change; the nightly fleet run, and its console page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from apps.fleet.models import CommandStatus, GatewayCommand
+from apps.scheduling import services, tasks
+from apps.scheduling.models import PlanningRun, PlanStatus
+from apps.tariffs.models import HouseholdTariff, Tariff
+from tests.conftest import World
+from tests.scheduling.test_planning_service import BRUSSELS, NOW, TOMORROW_7, eco
+from tests.tariffs.conftest import spot_prices
+
+pytestmark = pytest.mark.django_db
+
+
+def switch_to_dynamic(world: World) -> None:
+    """Day-ahead prices published: the price is the local hour / 100 (tests/tariffs' curve),
+    so local midnight is the cheapest hour."""
+    HouseholdTariff.objects.create(
+        household=world.household,
+        tariff=Tariff.objects.get(tenant=world.home_tenant, code="be-dynamic"),
+        valid_from=dt.date(2025, 1, 1),
+    )
+    spot_prices(
+        world.home_tenant, NOW - dt.timedelta(hours=2), TOMORROW_7 + dt.timedelta(hours=2), 15
+    )
+
+
+def test_a_plan_moves_when_cheaper_prices_appear_and_the_box_gets_the_new_start(
+    world: World, dishwasher: Any
+) -> None:
+    owner = world.users["household_owner"]
+    plan = services.plan_appliance(user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW)
+    old_command, old_start = plan.command, plan.planned_start
+    switch_to_dynamic(world)
+
+    assert services.plans_refresh(household=world.household, now=NOW) == 1
+    plan.refresh_from_db()
+    assert plan.planned_start != old_start
+    assert plan.planned_start.astimezone(BRUSSELS).hour == 0  # the cheapest hour
+    old_command.refresh_from_db()
+    assert old_command.status == CommandStatus.EXPIRED  # withdrawn before the box had it
+    assert plan.command.not_before == plan.planned_start
+    # Nothing changed since: a second refresh moves nothing (no churn).
+    assert services.plans_refresh(household=world.household, now=NOW) == 0
+
+
+def test_the_nightly_fleet_run_reports_its_progress_and_can_run_twice(
+    world: World, dishwasher: Any
+) -> None:
+    owner = world.users["household_owner"]
+    services.plan_appliance(user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW)
+    switch_to_dynamic(world)
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.plan_fleet(NOW.date().isoformat()) == 1  # one chunk (Celery eager)
+    run = PlanningRun.objects.get(day=NOW.date())
+    assert (run.households_total, run.households_done, run.plans_moved, run.failures) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert run.finished_at is not None and run.progress_pct == 100
+    with time_machine.travel(NOW, tick=False):
+        tasks.plan_fleet(NOW.date().isoformat())  # re-triggered: counted afresh, nothing moves
+    run.refresh_from_db()
+    assert (run.households_done, run.plans_moved) == (1, 0)
+    assert GatewayCommand.objects.filter(kind="start_program", status="pending").count() == 1
+
+    operator = Client()
+    operator.force_login(world.users["telco_operator"])
+    page = operator.get(reverse("console:planning"))
+    assert page.status_code == 200 and "1 / 1" in page.content.decode()
+    dso = Client()
+    dso.force_login(world.users["dso_staff"])
+    assert dso.get(reverse("console:planning")).status_code == 403
+
+
+def test_a_started_plan_is_never_moved(world: World, dishwasher: Any) -> None:
+    owner = world.users["household_owner"]
+    plan = services.plan_appliance(user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW)
+    plan.status = PlanStatus.STARTED
+    plan.save()
+    switch_to_dynamic(world)
+    assert services.plans_refresh(household=world.household, now=NOW) == 0
