@@ -23,6 +23,8 @@ from apps.devices.models import Device, DeviceKind
 from apps.fleet import secrets as fleet_secrets
 from apps.fleet import services as fleet_services
 from apps.fleet.models import Connectivity, Gateway, MeterPairing, PairingStatus
+from apps.fleet.simulation import LOCATIONS
+from apps.forecasting.models import PvSystem
 from apps.households import services as household_services
 from apps.households.models import HeatingType, Household, InstallerAssignment
 from apps.scheduling.programs import programs_install
@@ -313,8 +315,24 @@ class DemoBuilder:
                 },
             )  # fmt: skip
             programs_install(device=device)  # what the planner plans with
+            if kind == DeviceKind.PV_INVERTER:
+                self.pv_system(spec, household, device)
         # A household re-seeded keeps exactly the devices of this seed.
         Device.objects.filter(household=household).exclude(name__in=[w[0] for w in wanted]).delete()
+        PvSystem.objects.filter(household=household, device__isnull=True).delete()
+
+    def pv_system(self, spec: PartnerSpec, household: Household, inverter: Device) -> None:
+        """The roof the PV forecast models: the city's location, a south roof at 35°."""
+        latitude, longitude, _zone = LOCATIONS[spec.country]
+        kw = inverter.rated_power_w / 1000
+        PvSystem.objects.update_or_create(
+            household=household, device=inverter,
+            defaults={"latitude": latitude, "longitude": longitude, "kwp": kw * 1.1,
+                      "tilt_deg": 35, "azimuth_deg": 180, "inverter_ac_kw": kw},
+            create_defaults={"id": self.uuid(), "latitude": latitude, "longitude": longitude,
+                             "kwp": kw * 1.1, "tilt_deg": 35, "azimuth_deg": 180,
+                             "inverter_ac_kw": kw},
+        )  # fmt: skip
 
 
 def seed_demo(*, seed: int = 1, password: str | None = None) -> DemoBuilder:

@@ -4,6 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.console.demo import seed_demo
+from apps.forecasting.models import PvSystem
+from apps.forecasting.services import forecast_households
 
 
 class Command(BaseCommand):
@@ -19,6 +21,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, seed: int, logins_file: str, **options: Any) -> None:
         demo = seed_demo(seed=seed, password=os.environ.get("DEMO_PASSWORD") or None)
+        # Today's and tomorrow's PV forecasts, so the planner and the forecast page have
+        # them at once (beat issues them every evening afterwards).
+        for horizon in ("day_ahead", "intraday"):
+            forecast_households(
+                household_ids=list(
+                    PvSystem.objects.values_list("household_id", flat=True).distinct()
+                ),
+                horizon=horizon,
+            )
         lines = [f"{'username':<14} {'password':<14} {'role':<22} tenant"]
         lines += [
             f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant}" for x in demo.logins
