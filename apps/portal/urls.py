@@ -38,5 +38,17 @@ urlpatterns = [
         views.notifications_mark_read,
         name="notifications-read",
     ),
+    path("households/<uuid:household_id>/planner/", views.household_planner, name="planner"),
+    path(
+        "households/<uuid:household_id>/planner/quiet-hours/",
+        views.planner_quiet_hours,
+        name="planner-quiet-hours",
+    ),
+    path(
+        "households/<uuid:household_id>/plans/<uuid:plan_id>/cancel/",
+        views.plan_cancel,
+        name="plan-cancel",
+    ),
+    path("households/<uuid:household_id>/forecast/", views.household_forecast, name="forecast"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

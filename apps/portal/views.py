@@ -1,5 +1,6 @@
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,16 +20,24 @@ from apps.devices.selectors import device_list
 from apps.energy import periods
 from apps.energy.reports import BAR_RESOLUTION, Period, energy_report, next_day, previous_day
 from apps.fleet import services as fleet_services
-from apps.fleet.models import Gateway, MeterPairing, PairingStatus
+from apps.fleet.models import CommandStatus, Gateway, MeterPairing, PairingStatus
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
 from apps.live import selectors as live_selectors
 from apps.live import services as live_services
 from apps.live.messages import notification_text
-from apps.portal import energy_view, live_view
-from apps.portal.forms import AcceptInvitationSignupForm, InviteMemberForm
-from apps.privacy.policy import Resolution, consumption_access, finest_allowed
+from apps.portal import energy_view, forecast_view, live_view, planner_view
+from apps.portal.forms import (
+    AcceptInvitationSignupForm,
+    InviteMemberForm,
+    PlanForm,
+    QuietHoursForm,
+)
+from apps.privacy.policy import Resolution, consumption_access, finer, finest_allowed
+from apps.scheduling import services as scheduling
+from apps.scheduling import services as scheduling_services
+from apps.scheduling.models import PlanRequest
 
 
 def _household(request: HttpRequest, household_id: Any, action: Action = Action.VIEW) -> Household:
@@ -92,6 +102,7 @@ def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
         "household": household,
         "can_view_energy": can["view_consumption"],
         "can_view_live": can["view_consumption"] and _may_read_raw(user),
+        "can_view_forecast": can["view_consumption"] and _may_read_quarters(user),
         "boxes": _box_rows(user, household),
         "can_pair": can["change"],
         "dso_name": household.tenant.dso_name or household.tenant.name,
@@ -241,6 +252,7 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
         "previous_date": previous_day(period, day).isoformat(),
         "next_date": next_day(period, day).isoformat(),
         "can_view_live": _may_read_raw(request.user),
+        "can_view_forecast": _may_read_quarters(request.user),
     }
     return render(request, "portal/energy.html", context)
 
@@ -251,6 +263,12 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
 def _may_read_raw(user: Any) -> bool:
     """Whether the live page is for this reader (it shows every reading: raw data)."""
     return finest_allowed(user) == Resolution.RAW
+
+
+def _may_read_quarters(user: Any) -> bool:
+    """Whether the forecast page is for this reader (it compares quarter hours)."""
+    allowed = finest_allowed(user)
+    return allowed is not None and not finer(Resolution.QUARTER, allowed)
 
 
 def _raw_access(request: HttpRequest, household_id: Any) -> Household:
@@ -292,3 +310,142 @@ def notifications_mark_read(request: HttpRequest, household_id: Any) -> HttpResp
     if count:
         messages.success(request, _("All notifications marked as read."))
     return redirect("portal:notifications", household_id=household.pk)
+
+
+# Appliance planner ----------------------------------------------------------------------
+
+
+def _plan_form(request: HttpRequest, household: Household, data: Any = None) -> PlanForm | None:
+    """The planning form, or None for a reader who may not start the household's devices."""
+    if not planner_view.may_control(user=request.user, household=household):
+        return None
+    zone = ZoneInfo(household.timezone)
+    programs = planner_view.program_choices(user=request.user, household=household)
+    initial = {"done_by": planner_view.default_done_by(timezone.now(), zone)}
+    return PlanForm(data, programs=programs, zone=zone, initial=initial)
+
+
+def _planner_page(
+    request: HttpRequest, household: Household, *, form: PlanForm | None, quiet_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    try:
+        result_id = uuid.UUID(request.GET.get("plan", ""))
+    except ValueError:
+        result_id = None
+    context = planner_view.context(
+        user=request.user, household=household, now=timezone.now(), result_id=result_id
+    )
+    if form is not None and quiet_form is None:
+        preferences = context["preferences"]
+        quiet_form = QuietHoursForm(
+            initial={
+                "quiet_start": preferences.quiet_start if preferences else None,
+                "quiet_end": preferences.quiet_end if preferences else None,
+            }
+        )
+    context |= {"form": form, "quiet_form": quiet_form, "can_control": form is not None}
+    return render(request, "portal/planner.html", context, status=status)
+
+
+def _add_service_errors(form: PlanForm, error: ValidationError) -> None:
+    """The planner's refusal on the form: under the field it names, else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def household_planner(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """Plan an appliance to finish by a time at the least cost; the household's plans."""
+    household = _household(request, household_id)
+    if request.method != "POST":
+        return _planner_page(request, household, form=_plan_form(request, household))
+    form = _plan_form(request, household, request.POST)
+    if form is None:
+        raise PermissionDenied(_("You may not control this household's devices."))
+    if form.is_valid():
+        try:
+            plan = scheduling.plan_appliance(
+                user=request.user, program=form.cleaned_data["program"],
+                done_by=form.cleaned_data["done_by"], now=timezone.now(),
+                earliest_start=form.cleaned_data["earliest_start"],
+            )  # fmt: skip
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            url = reverse("portal:planner", kwargs={"household_id": household.pk})
+            return redirect(f"{url}?plan={plan.pk}")
+    return _planner_page(request, household, form=form, status=400)
+
+
+@login_required
+@require_POST
+def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
+    plan = get_object_or_404(plans, pk=plan_id)
+    try:
+        scheduling.plan_cancel(user=request.user, request=plan)  # PermissionDenied: a 403
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if plan.command is not None:  # withdrawn at once, or a `cancel` for the box?
+            plan.command.refresh_from_db(fields=["status"])
+        withdrawn = plan.command is None or plan.command.status == CommandStatus.EXPIRED
+        messages.success(
+            request,
+            _("Plan cancelled: the appliance will not be started.")
+            if withdrawn
+            else _("Plan cancelled: your box is told at its next contact."),
+        )
+    return redirect("portal:planner", household_id=household.pk)
+
+
+@login_required
+@require_POST
+def planner_quiet_hours(request: HttpRequest, household_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    if not planner_view.may_control(user=request.user, household=household):
+        raise PermissionDenied(_("You may not control this household's devices."))
+    form = QuietHoursForm(request.POST)
+    if not form.is_valid():
+        return _planner_page(
+            request, household, form=_plan_form(request, household), quiet_form=form, status=400
+        )
+    scheduling_services.preferences_set(user=request.user, household=household, **form.cleaned_data)
+    if form.cleaned_data["quiet_start"] is None:
+        messages.success(request, _("No quiet hours: appliances may run at any time."))
+    else:
+        messages.success(
+            request,
+            _("Quiet hours saved: no appliance runs from %(start)s to %(end)s.")
+            % {
+                "start": form.cleaned_data["quiet_start"].strftime("%H:%M"),
+                "end": form.cleaned_data["quiet_end"].strftime("%H:%M"),
+            },
+        )
+    return redirect("portal:planner", household_id=household.pk)
+
+
+# Forecasts ------------------------------------------------------------------------------
+
+
+@login_required
+def household_forecast(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """A day's PV and load forecasts against what was measured, and how good they were."""
+    # Quarter-hour data: 404 outside the reader's scope, 403 for a role allowed coarser only.
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.QUARTER
+    ).household
+    zone = ZoneInfo(household.timezone)
+    now = timezone.now()
+    today = periods.local_date(now, zone)
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:  # no date, or not one: yesterday, the last complete day
+        day = today - timedelta(days=1)
+    context = forecast_view.context(user=request.user, household=household, day=day, now=now)
+    return render(request, "portal/forecast.html", context)

@@ -102,6 +102,24 @@ def plan_appliance(
     return request
 
 
+def preferences_set(
+    *, user: Any, household: Household, quiet_start: Any, quiet_end: Any
+) -> SchedulingPreferences:
+    """The household's quiet hours (both None: none), by someone who may control devices."""
+    if (
+        not Household.objects.restrict(user, Action.CONTROL_DEVICES)
+        .filter(pk=household.pk)
+        .exists()
+    ):
+        raise PermissionDenied(_("You may not control this household's devices."))
+    if (quiet_start is None) != (quiet_end is None):
+        raise ValidationError(_("Give both ends of the quiet hours, or neither."))
+    preferences, _created = SchedulingPreferences.objects.update_or_create(
+        household=household, defaults={"quiet_start": quiet_start, "quiet_end": quiet_end}
+    )
+    return preferences
+
+
 def plan_cancel(*, user: Any, request: PlanRequest) -> None:
     """Cancel a plan not started yet. A box that already holds its command gets a `cancel`
     with its next poll; should it have started the programme meanwhile (offline), the
