@@ -7,9 +7,13 @@ the box starts it through a command, and the request follows the command's acks.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -133,3 +137,192 @@ class PlanningRun(UUIDModel):
         if not self.households_total:
             return 100 if self.finished_at else 0
         return round(100 * self.households_done / self.households_total)
+
+
+# Interruptible loads: the household's standing rules and the day-ahead plan made of them.
+
+
+class EvChargingRuleQuerySet(HouseholdOwnedQuerySet["EvChargingRule"]):
+    def active(self) -> EvChargingRuleQuerySet:
+        return self.filter(active=True)
+
+
+class EvChargingRule(UUIDModel):
+    """ "Add this much to the car every night, done by the departure time"."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="ev_charging_rules"
+    )
+    device = models.OneToOneField(
+        "devices.Device", on_delete=models.CASCADE, related_name="ev_charging_rule",
+        limit_choices_to={"kind": "ev_charger"},
+    )  # fmt: skip
+    departure = models.TimeField(_("departure (local time)"))
+    energy_kwh = models.DecimalField(
+        _("energy to add per night (kWh)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+    )  # fmt: skip
+    max_kw = models.DecimalField(
+        _("charging power (kW)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("Empty: the charger's rated power."),
+    )  # fmt: skip
+    efficiency = models.DecimalField(
+        _("charging efficiency"), max_digits=3, decimal_places=2, default=Decimal("0.90"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(1))],
+    )  # fmt: skip
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = EvChargingRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device}: {self.energy_kwh} kWh by {self.departure:%H:%M}"
+
+    @property
+    def power_kw(self) -> float:
+        return float(self.max_kw) if self.max_kw else self.device.rated_power_w / 1000
+
+    def clean(self) -> None:
+        _check_rule_device(self, "ev_charger")
+
+
+def _check_time_ranges(value: Any) -> None:
+    """A list of ["HH:MM", "HH:MM"] local time ranges (an end before the start wraps)."""
+    message = _('Give ranges as [["22:00", "07:00"], ["12:00", "16:00"]].')
+    if not isinstance(value, list) or not value:
+        raise ValidationError(message)
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            raise ValidationError(message)
+        try:
+            [time.fromisoformat(str(end)) for end in item]
+        except ValueError as error:
+            raise ValidationError(message) from error
+
+
+def _default_windows() -> list[list[str]]:
+    return [["22:00", "07:00"]]
+
+
+class WaterHeaterRuleQuerySet(HouseholdOwnedQuerySet["WaterHeaterRule"]):
+    def active(self) -> WaterHeaterRuleQuerySet:
+        return self.filter(active=True)
+
+
+class WaterHeaterRule(UUIDModel):
+    """ "Heat this much a day, only in these hours"."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="water_heater_rules"
+    )
+    device = models.OneToOneField(
+        "devices.Device", on_delete=models.CASCADE, related_name="water_heater_rule",
+        limit_choices_to={"kind": "water_heater"},
+    )  # fmt: skip
+    energy_kwh = models.DecimalField(
+        _("energy per day (kWh)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+    )  # fmt: skip
+    windows = models.JSONField(
+        _("allowed hours (local time ranges)"), default=_default_windows,
+        validators=[_check_time_ranges],
+    )  # fmt: skip
+    max_kw = models.DecimalField(
+        _("heating power (kW)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("Empty: the heater's rated power."),
+    )  # fmt: skip
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = WaterHeaterRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device}: {self.energy_kwh} kWh a day"
+
+    @property
+    def power_kw(self) -> float:
+        return float(self.max_kw) if self.max_kw else self.device.rated_power_w / 1000
+
+    def window_times(self) -> list[tuple[time, time]]:
+        return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in self.windows]
+
+    def clean(self) -> None:
+        _check_rule_device(self, "water_heater")
+
+
+def _check_rule_device(rule: EvChargingRule | WaterHeaterRule, kind: str) -> None:
+    device = rule.device if rule.device_id else None
+    if device is None:
+        return
+    if device.kind != kind:
+        raise ValidationError({"device": _("Choose a device of the right kind.")})
+    if rule.household_id and device.household_id != rule.household_id:
+        raise ValidationError({"device": _("This device is in another household.")})
+
+
+class DailyPlanStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    INFEASIBLE = "infeasible", _("Not fully possible")  # the nearest plan is kept
+    NOT_PLANNED = "not_planned", _("Not planned")  # no prices, no box, nobody to act for
+
+
+class DailyPlanQuerySet(HouseholdOwnedQuerySet["DailyPlan"]):
+    pass
+
+
+class DailyPlan(UUIDModel):
+    """What the planner decided for one interruptible load over one night / day, and the
+    box commands that carry it out. Re-planning the same day replaces it."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="daily_plans"
+    )
+    day = models.DateField()
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=DailyPlanStatus.choices)
+    horizon_start = models.DateTimeField()
+    horizon_end = models.DateTimeField()
+    target_kwh = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
+    # [[start ISO, end ISO, kW drawn from the house], ...], in time order
+    blocks = models.JSONField(default=list, blank=True)
+    # Money in the tariff's currency, VAT excluded: the load's energy as planned, and if it
+    # charged / heated at once (the saving is the difference).
+    expected_cost = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    cost_if_now = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    commands = models.ManyToManyField("fleet.GatewayCommand", blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DailyPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "device"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "day", "device"], name="dailyplan_unique_day_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.day}"
+
+    @property
+    def saving(self) -> Decimal | None:
+        if self.expected_cost is None or self.cost_if_now is None:
+            return None
+        return self.cost_if_now - self.expected_cost
+
+    @property
+    def energy_kwh(self) -> float:
+        """Energy drawn from the house by the plan's blocks."""
+        total = 0.0
+        for start, end, kw in self.blocks:
+            hours = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+            total += kw * hours / 3600
+        return total

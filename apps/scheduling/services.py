@@ -19,9 +19,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from apps.core.permissions import Action
 from apps.fleet import services as fleet_services
@@ -30,10 +31,12 @@ from apps.households.models import Household
 from apps.scheduling import optimizer as opt
 from apps.scheduling.models import (
     ApplianceProgram,
+    EvChargingRule,
     PlanningRun,
     PlanRequest,
     PlanStatus,
     SchedulingPreferences,
+    WaterHeaterRule,
 )
 from apps.tariffs.selectors import MissingPrice, NoTariff, price_slots
 from gateway_agent.tripmodel import WARN_AT
@@ -44,6 +47,9 @@ QUARTER = timedelta(minutes=15)
 MAX_HORIZON = timedelta(hours=48)
 BASE_LOAD_HISTORY = timedelta(days=7)
 MONEY = Decimal("0.0001")
+PARTIAL_PRICES = _lazy(
+    "Planned with the prices published so far; planned again once the next day's are out."
+)
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,15 @@ def plan_appliance(
         requested_by=user if getattr(user, "pk", None) else None,
     )  # fmt: skip
     try:
-        context = planning_context(household=household, start=start, end=done_by)
+        context = _context_with_known_prices(household, start, done_by, duration)
     except (NoTariff, MissingPrice) as error:
         request.status, request.reasons = PlanStatus.INFEASIBLE, [_price_reason(error)]
         request.save()
         return request
+    if context.end < done_by:
+        # Tomorrow's day-ahead prices come out around 13:00 CET: plan within the prices
+        # known now; the evening's fleet run plans it again with the new ones.
+        request.reasons = [str(PARTIAL_PRICES)]
     result = opt.solve(_problem(context, program, request))
     with transaction.atomic():
         if isinstance(result, opt.Infeasible):
@@ -217,10 +227,13 @@ def _replan(request: PlanRequest, now: datetime) -> int:
 
 def planning_run(*, day: Any, chunk: list[str], now: datetime) -> PlanningRun:
     """Re-plan a chunk of the fleet's households for `day`'s run; safe to run twice."""
+    from apps.scheduling.daily import daily_plan  # daily builds on this module
+
     run, _ = PlanningRun.objects.get_or_create(day=day)
     for household in Household.objects.filter(pk__in=chunk).select_related("tenant"):
         try:
             moved = plans_refresh(household=household, now=now)
+            daily_plan(household=household, day=day, now=now)  # EV charging, water heater
             PlanningRun.objects.filter(pk=run.pk).update(
                 households_done=F("households_done") + 1, plans_moved=F("plans_moved") + moved
             )
@@ -237,14 +250,15 @@ def planning_run(*, day: Any, chunk: list[str], now: datetime) -> PlanningRun:
 
 
 def planning_run_start(*, day: Any, chunk_size: int) -> tuple[PlanningRun, list[list[str]]]:
-    """The day's run and its chunks: the households with plans still to start."""
-    ids = [
-        str(pk)
-        for pk in PlanRequest.objects.filter(status=PlanStatus.PLANNED)
-        .values_list("household_id", flat=True)
-        .distinct()
-        .order_by("household_id")
-    ]
+    """The day's run and its chunks: the households with plans still to start, or with an
+    active EV charging or water heater rule (their day-ahead plan)."""
+    waiting = PlanRequest.objects.filter(status=PlanStatus.PLANNED).values_list("household_id")
+    with_rules = Household.objects.filter(
+        Q(pk__in=waiting)
+        | Q(pk__in=EvChargingRule.objects.active().values("household_id"))
+        | Q(pk__in=WaterHeaterRule.objects.active().values("household_id"))
+    )
+    ids = [str(pk) for pk in with_rules.order_by("pk").values_list("pk", flat=True)]
     run, created = PlanningRun.objects.get_or_create(day=day)
     if created or run.finished_at is not None:
         # A new run, or the day's run re-triggered: count afresh (idempotent re-planning).
@@ -284,6 +298,20 @@ def planning_context(*, household: Household, start: datetime, end: datetime) ->
     return Context(household, start, end, slots, planned)
 
 
+def _context_with_known_prices(
+    household: Household, start: datetime, end: datetime, duration: timedelta
+) -> Context:
+    """The context up to `end`, or up to the first unpublished price if the programme still
+    fits before it (MissingPrice otherwise: never a guessed price)."""
+    try:
+        return planning_context(household=household, start=start, end=end)
+    except MissingPrice as error:
+        known_until = error.slot_start
+        if known_until is None or known_until - start < duration:
+            raise
+        return planning_context(household=household, start=start, end=known_until)
+
+
 def _problem(context: Context, program: ApplianceProgram, request: PlanRequest) -> opt.Problem:
     """The MILP: the asked programme over the slots, the planned ones as fixed loads."""
     slots = _with_planned_loads(context.slots, context.planned)
@@ -292,7 +320,7 @@ def _problem(context: Context, program: ApplianceProgram, request: PlanRequest) 
         name=str(program.device),
         profile_kw=[w / 1000 for w in program.profile_w],
         earliest_start=request.earliest_start,
-        latest_end=request.done_by,
+        latest_end=min(request.done_by, context.end),
         quiet_hours=_quiet_hours(context.household),
     )
     return opt.Problem(

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from apps.households.models import Household
-from apps.scheduling import services
+from apps.scheduling import daily, services
 
 CHUNK = 200
 
@@ -35,3 +35,11 @@ def plan_fleet_chunk(day_iso: str, household_ids: list[str]) -> int:
 def refresh_household_plans(household_id: str) -> int:
     household = Household.objects.select_related("tenant").get(pk=household_id)
     return services.plans_refresh(household=household, now=timezone.now())
+
+
+@shared_task
+def plan_household_day(household_id: str, day_iso: str | None = None) -> int:
+    """One household's day-ahead plan of its EV charging and water heater (a rule changed)."""
+    household = Household.objects.select_related("tenant").get(pk=household_id)
+    day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
+    return len(daily.daily_plan(household=household, day=day, now=timezone.now()))

@@ -50,7 +50,13 @@ class NoTariff(Exception):
 
 
 class MissingPrice(Exception):
-    """A day-ahead price or a Tempo colour is not imported (yet): never guessed."""
+    """A day-ahead price or a Tempo colour is not imported (yet): never guessed.
+
+    `slot_start` is the first slot that cannot be priced: the prices before it are known."""
+
+    def __init__(self, message: str, *, slot_start: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.slot_start = slot_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +195,8 @@ class _Pricer:
         if spot is None:
             series = self.version.price_series
             raise MissingPrice(
-                f"No price in series {series} for the slot starting {start.isoformat()}."
+                f"No price in series {series} for the slot starting {start.isoformat()}.",
+                slot_start=start,
             )
         return spot + self.version.markup_per_kwh, "dynamic"
 
@@ -201,7 +208,8 @@ class _Pricer:
             if colour is None:
                 raise MissingPrice(
                     f"No Tempo colour for {tempo_date} (series {self.version.price_series}),"
-                    f" needed for the slot starting {start.isoformat()}."
+                    f" needed for the slot starting {start.isoformat()}.",
+                    slot_start=start,
                 )
             return TEMPO_DAY_TYPE[TempoColour(colour)]
         return DayType.WEEKEND if local.weekday() >= 5 else DayType.WEEKDAY

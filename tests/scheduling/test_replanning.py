@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.fleet.models import CommandStatus, GatewayCommand
 from apps.scheduling import services, tasks
 from apps.scheduling.models import PlanningRun, PlanStatus
-from apps.tariffs.models import HouseholdTariff, Tariff
+from apps.tariffs.models import HouseholdTariff, PricePoint, PriceSeries, Tariff
 from tests.conftest import World
 from tests.scheduling.test_planning_service import BRUSSELS, NOW, TOMORROW_7, eco
 from tests.tariffs.conftest import spot_prices
@@ -91,3 +91,38 @@ def test_a_started_plan_is_never_moved(world: World, dishwasher: Any) -> None:
     plan.save()
     switch_to_dynamic(world)
     assert services.plans_refresh(household=world.household, now=NOW) == 0
+
+
+def publish_prices(world: World, start: dt.datetime, end: dt.datetime, price: str) -> None:
+    series = PriceSeries.objects.get(tenant=world.home_tenant, kind="prices")
+    step = dt.timedelta(minutes=15)
+    PricePoint.objects.bulk_create(
+        PricePoint(series=series, start=start + n * step, end=start + (n + 1) * step,
+                   price_per_kwh=price)
+        for n in range(int((end - start) / step))
+    )  # fmt: skip
+
+
+def test_before_tomorrows_prices_are_out_it_plans_with_todays_and_moves_once_they_are(
+    world: World, dishwasher: Any
+) -> None:
+    HouseholdTariff.objects.create(
+        household=world.household,
+        tariff=Tariff.objects.get(tenant=world.home_tenant, code="be-dynamic"),
+        valid_from=dt.date(2025, 1, 1),
+    )
+    midnight = dt.datetime(2026, 12, 3, 0, 0, tzinfo=BRUSSELS)
+    publish_prices(world, NOW - dt.timedelta(hours=2), midnight, "0.300000")  # today's only
+    owner = world.users["household_owner"]
+    evening = NOW + dt.timedelta(hours=2)
+    plan = services.plan_appliance(
+        user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW, earliest_start=evening
+    )
+    assert plan.status == PlanStatus.PLANNED
+    assert plan.planned_start + dt.timedelta(minutes=eco(dishwasher).duration_minutes) <= midnight
+    assert "planned again" in plan.reasons[0]
+
+    publish_prices(world, midnight, TOMORROW_7 + dt.timedelta(hours=1), "0.050000")  # at 13:00
+    assert services.plans_refresh(household=world.household, now=NOW) == 1
+    plan.refresh_from_db()
+    assert plan.planned_start >= midnight  # the cheap night, now known
