@@ -84,3 +84,14 @@ def test_live_latency_bench_delivers_every_frame_across_two_servers() -> None:
     assert figures["bench"] == "live_latency" and figures["sockets"] == 40
     assert figures["dropped"] == 0
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_schedule_bench_plans_on_the_demo_tariffs_and_agrees_with_brute_force() -> None:
+    result = bench("schedule", BENCH_HOUSEHOLDS="14", BENCH_SMALL="10")
+    assert result.returncode == 0, result.stdout[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "schedule" and figures["households"] == 14
+    assert figures["optimal_matches_bruteforce"] is True
+    assert figures["plans_breaking_a_constraint"] == 0
+    assert figures["saving_vs_now_pct"] >= 0
+    assert {"median_solve_ms", "households_per_min"} <= figures.keys()

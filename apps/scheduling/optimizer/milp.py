@@ -12,17 +12,27 @@ Per slot t (length dt) the model balances the house at the meter:
 - battery: charge level rows soc[t+1] = soc[t] + dt (eff_c charge - discharge / eff_d);
 - import <= contracted limit, export <= export limit (and <= what PV and battery give);
 - capacity charge: peak >= import[t], peak >= the month's floor; rate x (peak - floor).
+  One valid row per appliance tightens the LP bound on the peak (`_add_peak_cuts`).
 
 Objective: sum dt (import_price import - export_price export) + the capacity charge.
 
 Simultaneous charge and discharge (or import and export) is physically meaningless and
-wasteful, and an LP picks it only when it pays to burn energy (negative prices, PV over
-the export limit with curtailment disallowed) or as a tie. Rather than 2 binaries per
-slot in every model, the planner solves without them and checks the answer: the model
-without them is a relaxation of the exact one, so an optimum that happens to satisfy
-complementarity is optimal for the exact model. Slots that break it get a binary
-(charge <= Pmax u, discharge <= Pmax (1 - u)) and the model is re-solved, until none
-does. Typical days need no binaries; the result is always exact.
+wasteful, and an LP picks it only when it pays to burn energy or to trade through the
+meter, or as a tie. Rather than 2 binaries per slot in every model, the planner gives
+binaries (charge <= Pmax u, discharge <= Pmax (1 - u); import <= Imax v, export <=
+Emax (1 - v)) only to the slots where doing both can pay, from the start:
+
+- import and export: the export price is above the import price (and both can flow);
+- charge and discharge: the round trip loses energy and the slot has a negative price,
+  or PV that cannot be curtailed: burning energy is the only way to be rid of it.
+
+Everywhere else both at once is at best a tie: the solution is repaired after the solve
+(charge and discharge cut so the charge level is unchanged, the energy no longer burnt
+taken off the import, else exported or curtailed; import and export both cut by the
+smaller), which costs nothing more. The model with fewer binaries is a relaxation of the
+exact one, so its optimum, repaired into a plan the exact model allows at no extra cost,
+is exact. A slot the repair cannot fix (not expected) gets its binary and the model is
+re-solved, until none is left; the result is always exact.
 """
 
 from __future__ import annotations
@@ -108,6 +118,33 @@ def _bounds(problem: Problem) -> tuple[list[float], list[float]]:
     return imp, exp
 
 
+def candidate_modes(problem: Problem) -> tuple[set[int], set[int]]:
+    """(battery, grid) slots that get a complementarity binary from the start (see above)."""
+    slots = problem.slots
+    imp_max, exp_max = _bounds(problem)
+    grid = {
+        t
+        for t, s in enumerate(slots)
+        if s.export_price > s.import_price and imp_max[t] > 0 and exp_max[t] > 0
+    }
+    b = problem.battery
+    battery: set[int] = set()
+    if (
+        b is not None
+        and b.max_charge_kw > 0
+        and b.max_discharge_kw > 0
+        and b.charge_efficiency * b.discharge_efficiency < 1
+    ):
+        battery = {
+            t
+            for t, s in enumerate(slots)
+            if s.import_price < 0
+            or s.export_price < 0
+            or (s.pv_kw > 0 and not problem.allow_pv_curtailment)
+        }
+    return battery, grid
+
+
 def build(
     problem: Problem,
     *,
@@ -180,9 +217,36 @@ def build(
         m.offset -= cap.rate_per_kw * floor
         for t in range(n):
             m.row([(imp[t], 1.0), (peak, -1.0)], -INF, 0.0)
+        _add_peak_cuts(problem, m, cols, peak, floor)
 
     _add_complementarity(problem, m, cols, battery_modes or set(), grid_modes or set())
     return m, cols
+
+
+def _add_peak_cuts(
+    problem: Problem, m: LinearModel, cols: _Columns, peak: int, floor: float
+) -> None:
+    """Valid rows that tighten the LP relaxation of the capacity peak.
+
+    Whichever start an appliance gets, the peak is at least the import its run alone
+    forces in its highest slot: base load plus the programme, less PV and the battery's
+    full discharge. As one row per appliance, peak >= sum_k start_k * max(need_k, floor),
+    fractional starts can no longer spread a programme thin to shave the peak (the LP's
+    usual escape), and no integer plan is cut off.
+    """
+    slots = problem.slots
+    give = problem.battery.max_discharge_kw if problem.battery is not None else 0.0
+    for index, appliance in enumerate(problem.appliances):
+        terms = [(peak, 1.0)]
+        for k, col in cols.starts[index].items():
+            need = max(
+                slots[k + offset].base_load_kw + float(p) - slots[k + offset].pv_kw - give
+                for offset, p in enumerate(appliance.profile_kw)
+            )
+            if need > floor:
+                terms.append((col, floor - need))
+        if len(terms) > 1:
+            m.row(terms, floor, INF)
 
 
 def _add_appliances(problem: Problem, m: LinearModel, cols: _Columns, elastic: bool) -> None:
@@ -282,25 +346,81 @@ def _add_complementarity(
         m.row([(discharge, 1.0), (u, b.max_discharge_kw)], -INF, b.max_discharge_kw)
     imp_max, exp_max = _bounds(problem)
     for t in sorted(grid_modes):
+        # The tightest big-M's: the column bounds (the strict model's import stops at
+        # the contract).
+        imp_ub = imp_max[t] if cols.overload[t] is not None else min(imp_max[t], problem.limit_kw)
+        if imp_ub <= 0 or exp_max[t] <= 0:
+            continue  # one side cannot flow: nothing to exclude
         v = m.binary()  # 1: may import, 0: may export
-        m.row([(cols.imp[t], 1.0), (v, -imp_max[t])], -INF, 0.0)
+        m.row([(cols.imp[t], 1.0), (v, -imp_ub)], -INF, 0.0)
         m.row([(cols.exp[t], 1.0), (v, exp_max[t])], -INF, exp_max[t])
 
 
-def _indices(columns: Sequence[int | None]) -> np.ndarray:
-    return np.asarray([-1 if c is None else c for c in columns], dtype=np.int64)
+def _repair(problem: Problem, x: np.ndarray, cols: _Columns) -> tuple[set[int], set[int]]:
+    """Undo charge-and-discharge and import-and-export where that costs nothing more.
 
-
-def _both_on(a: np.ndarray, b: np.ndarray) -> set[int]:
-    return {int(t) for t in np.nonzero((a > TOL) & (b > TOL))[0]}
+    Changes `x` in place; returns the (battery, grid) slots it could not repair.
+    """
+    slots = problem.slots
+    _, exp_max = _bounds(problem)
+    b = problem.battery
+    bad_battery: set[int] = set()
+    bad_grid: set[int] = set()
+    for t, s in enumerate(slots):
+        imp, exp, curt = cols.imp[t], cols.exp[t], cols.curt[t]
+        charge, discharge = cols.charge[t], cols.discharge[t]
+        if (
+            b is not None
+            and charge is not None
+            and discharge is not None
+            and x[charge] > TOL
+            and x[discharge] > TOL
+        ):
+            # Cut both so the charge level is unchanged: the round trip's loss is
+            # energy the house no longer draws, taken off the import (paid for at
+            # a non-negative price), else exported (at a non-negative price), else
+            # curtailed (when that is free).
+            round_trip = b.charge_efficiency * b.discharge_efficiency
+            cut = min(float(x[charge]), float(x[discharge]) / round_trip)
+            freed = cut * (1.0 - round_trip)
+            less_import = min(float(x[imp]), freed) if s.import_price >= 0 else 0.0
+            rest = freed - less_import
+            more_export = 0.0
+            if rest > 0 and s.export_price >= 0 and x[imp] - less_import <= 0:
+                more_export = min(max(exp_max[t] - float(x[exp]), 0.0), rest)
+            rest -= more_export
+            more_curtailed = 0.0
+            if rest > 0 and curt is not None and problem.allow_pv_curtailment:
+                more_curtailed = min(max(s.pv_kw - float(x[curt]), 0.0), rest)
+            rest -= more_curtailed
+            if rest > 1e-9:
+                bad_battery.add(t)
+            else:
+                if x[charge] <= x[discharge] / round_trip:
+                    x[charge], x[discharge] = 0.0, max(x[discharge] - cut * round_trip, 0.0)
+                else:
+                    x[charge], x[discharge] = max(x[charge] - cut, 0.0), 0.0
+                x[imp] = max(x[imp] - less_import, 0.0)
+                x[exp] += more_export
+                if curt is not None:
+                    x[curt] += more_curtailed
+        if x[imp] > TOL and x[exp] > TOL:
+            if s.import_price >= s.export_price:
+                both = min(float(x[imp]), float(x[exp]))
+                x[imp], x[exp] = max(x[imp] - both, 0.0), max(x[exp] - both, 0.0)
+            else:
+                bad_grid.add(t)
+        over = cols.overload[t] if cols.overload else None
+        if over is not None:
+            x[over] = max(float(x[imp]) - problem.limit_kw, 0.0)
+    return bad_battery, bad_grid
 
 
 def _optimise(
     problem: Problem, *, elastic: bool, deadline: float, time_limit_s: float
 ) -> tuple[Solution, _Columns] | None:
-    """Solve, adding complementarity binaries where the answer needs them (see above)."""
-    battery_modes: set[int] = set()
-    grid_modes: set[int] = set()
+    """Solve, with complementarity binaries where they can matter (see above)."""
+    battery_modes, grid_modes = candidate_modes(problem)
     for round_ in range(MAX_COMPLEMENTARITY_ROUNDS + 1):
         model, cols = build(
             problem, elastic=elastic, battery_modes=battery_modes, grid_modes=grid_modes
@@ -309,13 +429,10 @@ def _optimise(
         solution = model.solve(time_limit_s=min(remaining, time_limit_s))
         if solution is None:
             return None
-        x = solution.values
-        bad_battery: set[int] = set()
-        if problem.battery is not None:
-            bad_battery = _both_on(x[_indices(cols.charge)], x[_indices(cols.discharge)])
-        bad_grid = _both_on(x[cols.imp], x[cols.exp])
+        x = solution.values.copy()
+        bad_battery, bad_grid = _repair(problem, x, cols)
         if not bad_battery and not bad_grid:
-            return solution, cols
+            return Solution(x, solution.objective), cols
         if round_ == MAX_COMPLEMENTARITY_ROUNDS - 1:
             bad_battery, bad_grid = set(range(len(problem.slots))), set(range(len(problem.slots)))
         battery_modes |= bad_battery
