@@ -7,4 +7,9 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Smart-appliance scheduling"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext
+
         from apps.scheduling import signals  # noqa: F401  (connects the receivers)
+        from apps.scheduling.optimizer import i18n
+
+        i18n.install(gettext)  # the planner's reasons in the reader's language

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .i18n import _
 from .plan import Relaxation
 from .problem import (
     Appliance,
@@ -71,7 +72,7 @@ def runs(indices: Sequence[int]) -> list[tuple[int, int]]:
 def and_join(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def programme_hours(problem: Problem, appliance: Appliance) -> float:
@@ -95,21 +96,24 @@ def _appliance_issue(problem: Problem, appliance: Appliance) -> Issue | None:
     window_h = longest * problem.slots[0].duration_h
     if longest < len(appliance.profile_kw):
         if appliance.latest_end is not None:
-            message = (
-                f"the {name} cannot finish by {clock(problem, appliance.latest_end)}: "
-                f"its programme needs {hours(need)} but the window is {hours(window_h)}"
-            )
+            message = _(
+                "the %(name)s cannot finish by %(time)s: "
+                "its programme needs %(need)s but the window is %(window)s"
+            ) % {
+                "name": name, "time": clock(problem, appliance.latest_end),
+                "need": hours(need), "window": hours(window_h),
+            }  # fmt: skip
         else:
-            message = (
-                f"the {name} cannot run in the planning horizon: its programme needs "
-                f"{hours(need)} but only {hours(window_h)} remain after its earliest start"
-            )
+            message = _(
+                "the %(name)s cannot run in the planning horizon: its programme needs "
+                "%(need)s but only %(window)s remain after its earliest start"
+            ) % {"name": name, "need": hours(need), "window": hours(window_h)}
     else:
         quiet = ", ".join(str(r) for r in appliance.quiet_hours)
-        message = (
-            f"the {name} may not run in its quiet hours ({quiet}) and its {hours(need)} "
-            f"programme fits nowhere else in its window"
-        )
+        message = _(
+            "the %(name)s may not run in its quiet hours (%(quiet)s) and its %(need)s "
+            "programme fits nowhere else in its window"
+        ) % {"name": name, "quiet": quiet, "need": hours(need)}
     return Issue(("appliance", name), message)
 
 
@@ -130,12 +134,21 @@ def _energy_issue(
     )
     if target <= reachable + 1e-9:
         return None
-    deadline = f" by {clock(problem, by)}" if by is not None else " in its windows"
-    return Issue(
-        key,
-        f"the {what} cannot get {kwh(target)}{deadline} at {kw(max_kw)}: "
-        f"at most {kwh(reachable)} in the time it is available",
-    )
+    values = {"what": what, "target": kwh(target), "kw": kw(max_kw), "most": kwh(reachable)}
+    if by is not None:
+        message = _(
+            "the %(what)s cannot get %(target)s by %(time)s at %(kw)s: "
+            "at most %(most)s in the time it is available"
+        ) % {**values, "time": clock(problem, by)}
+    else:
+        message = (
+            _(
+                "the %(what)s cannot get %(target)s in its windows at %(kw)s: "
+                "at most %(most)s in the time it is available"
+            )
+            % values
+        )
+    return Issue(key, message)
 
 
 def _battery_issue(problem: Problem) -> Issue | None:
@@ -146,7 +159,8 @@ def _battery_issue(problem: Problem) -> Issue | None:
     if target > b.capacity_kwh + 1e-9:
         return Issue(
             ("battery", "final"),
-            f"the battery cannot end with {kwh(target)}: its capacity is {kwh(b.capacity_kwh)}",
+            _("the battery cannot end with %(target)s: its capacity is %(capacity)s")
+            % {"target": kwh(target), "capacity": kwh(b.capacity_kwh)},
         )
     reachable = b.initial_soc_kwh + sum(
         b.max_charge_kw * b.charge_efficiency * s.duration_h for s in problem.slots
@@ -154,8 +168,8 @@ def _battery_issue(problem: Problem) -> Issue | None:
     if target > reachable + 1e-9:
         return Issue(
             ("battery", "final"),
-            f"the battery cannot charge from {kwh(b.initial_soc_kwh)} to {kwh(target)} "
-            f"within the horizon at {kw(b.max_charge_kw)}",
+            _("the battery cannot charge from %(start)s to %(target)s within the horizon at %(kw)s")
+            % {"start": kwh(b.initial_soc_kwh), "target": kwh(target), "kw": kw(b.max_charge_kw)},
         )
     return None
 
@@ -174,8 +188,15 @@ def _base_load_issue(problem: Problem) -> Issue | None:
     where = ", ".join(period(problem, a, b) for a, b in runs(over))
     return Issue(
         ("limit", "base"),
-        f"the contracted {kw(problem.limit_kw)} limit cannot carry the base load alone in "
-        f"{where} (up to {kw(max(need[t] for t in over) + help_kw)} net of PV)",
+        _(
+            "the contracted %(limit)s limit cannot carry the base load alone in "
+            "%(where)s (up to %(peak)s net of PV)"
+        )
+        % {
+            "limit": kw(problem.limit_kw),
+            "where": where,
+            "peak": kw(max(need[t] for t in over) + help_kw),
+        },
         frozenset(over),
     )
 
@@ -198,8 +219,15 @@ def _appliance_limit_issue(problem: Problem, appliance: Appliance) -> Issue | No
         return None
     return Issue(
         ("limit", appliance.name),
-        f"the contracted {kw(problem.limit_kw)} limit cannot carry the base load plus the "
-        f"{appliance.name} ({kw(max(appliance.profile_kw))}) at any allowed start",
+        _(
+            "the contracted %(limit)s limit cannot carry the base load plus the "
+            "%(name)s (%(kw)s) at any allowed start"
+        )
+        % {
+            "limit": kw(problem.limit_kw),
+            "name": appliance.name,
+            "kw": kw(max(appliance.profile_kw)),
+        },
     )
 
 

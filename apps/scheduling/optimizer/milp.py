@@ -45,6 +45,7 @@ import numpy as np
 
 from . import diagnose
 from .baseline import start_now
+from .i18n import _, gettext_noop
 from .model import INF, LinearModel, Solution
 from .plan import ApplianceRun, Infeasible, Plan, Relaxation, evaluate_costs
 from .problem import (
@@ -517,8 +518,13 @@ def solve(problem: Problem, *, time_limit_s: float = 30.0) -> Plan | Infeasible:
     relaxations = relaxations_of(problem, solution.values, cols, nearest)
     reasons = diagnose.reasons(issues, relaxations)
     if not reasons:
-        reasons = ["no plan meets every constraint (the solver found it infeasible)"]
+        reasons = [_("no plan meets every constraint (the solver found it infeasible)")]
     return Infeasible(reasons=reasons, nearest=nearest, relaxations=relaxations)
+
+
+IN_QUIET_HOURS = gettext_noop(
+    "the %(name)s runs %(hours)s in its quiet hours (%(ranges)s) in the nearest plan"
+)
 
 
 def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) -> list[Relaxation]:
@@ -527,7 +533,9 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
     clock, hours, kw, kwh = diagnose.clock, diagnose.hours, diagnose.kw, diagnose.kwh
     # Appliances, EV, water heater and battery only compete through the contracted limit:
     # one bent without a pre-check naming it was bent to stay under that limit.
-    shared = f"alongside the other loads under the contracted {kw(problem.limit_kw)} limit"
+    shared = _("alongside the other loads under the contracted %(limit)s limit") % {
+        "limit": kw(problem.limit_kw)
+    }
     for index, a in enumerate(problem.appliances):
         run = plan.appliances.get(a.name)
         if run is None:
@@ -538,8 +546,11 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                     a.name,
                     need,
                     "h",
-                    f"the {a.name} does not fit in the planning horizon: its "
-                    f"programme needs {hours(need)}; the nearest plan leaves it out",
+                    _(
+                        "the %(name)s does not fit in the planning horizon: its "
+                        "programme needs %(need)s; the nearest plan leaves it out"
+                    )
+                    % {"name": a.name, "need": hours(need)},
                 )
             )
             continue
@@ -551,9 +562,17 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                     a.name,
                     late,
                     "h",
-                    f"the {a.name} cannot finish by {clock(problem, a.latest_end)} {shared}: "
-                    f"the nearest plan ends it at {clock(problem, run.end)}, "
-                    f"{hours(late)} late",
+                    _(
+                        "the %(name)s cannot finish by %(time)s %(shared)s: "
+                        "the nearest plan ends it at %(end)s, %(late)s late"
+                    )
+                    % {
+                        "name": a.name,
+                        "time": clock(problem, a.latest_end),
+                        "shared": shared,
+                        "end": clock(problem, run.end),
+                        "late": hours(late),
+                    },
                 )
             )
         if early > TOL and a.earliest_start is not None:
@@ -563,9 +582,17 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                     a.name,
                     early,
                     "h",
-                    f"the {a.name} cannot start after "
-                    f"{clock(problem, a.earliest_start)} {shared}: the nearest plan starts it "
-                    f"at {clock(problem, run.start)}, {hours(early)} early",
+                    _(
+                        "the %(name)s cannot start after %(time)s %(shared)s: "
+                        "the nearest plan starts it at %(start)s, %(early)s early"
+                    )
+                    % {
+                        "name": a.name,
+                        "time": clock(problem, a.earliest_start),
+                        "shared": shared,
+                        "start": clock(problem, run.start),
+                        "early": hours(early),
+                    },
                 )
             )
         if quiet > TOL:
@@ -576,25 +603,33 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                     a.name,
                     quiet,
                     "h",
-                    f"the {a.name} runs {hours(quiet)} in its quiet hours "
-                    f"({ranges}) in the nearest plan",
+                    _(IN_QUIET_HOURS) % {"name": a.name, "hours": hours(quiet), "ranges": ranges},
                 )
             )
     if cols.ev_short is not None and x[cols.ev_short] > TOL and problem.ev is not None:
         ev = problem.ev
         short = float(x[cols.ev_short])
-        by = f" by {clock(problem, ev.departure)}" if ev.departure is not None else ""
-        out.append(
-            Relaxation(
-                "ev_energy",
-                ev.name,
-                short,
-                "kWh",
-                f"the {ev.name} cannot get {kwh(ev.target_kwh)}{by} at "
-                f"{kw(ev.max_kw)} {shared}: the nearest plan "
-                f"gives it {kwh(ev.target_kwh - short)}",
+        values = {
+            "name": ev.name,
+            "target": kwh(ev.target_kwh),
+            "kw": kw(ev.max_kw),
+            "shared": shared,
+            "given": kwh(ev.target_kwh - short),
+        }
+        if ev.departure is not None:
+            message = _(
+                "the %(name)s cannot get %(target)s by %(time)s at %(kw)s %(shared)s: "
+                "the nearest plan gives it %(given)s"
+            ) % {**values, "time": clock(problem, ev.departure)}
+        else:
+            message = (
+                _(
+                    "the %(name)s cannot get %(target)s at %(kw)s %(shared)s: "
+                    "the nearest plan gives it %(given)s"
+                )
+                % values
             )
-        )
+        out.append(Relaxation("ev_energy", ev.name, short, "kWh", message))
     if cols.wh_short is not None and x[cols.wh_short] > TOL and problem.water_heater is not None:
         wh = problem.water_heater
         short = float(x[cols.wh_short])
@@ -604,9 +639,17 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                 wh.name,
                 short,
                 "kWh",
-                f"the {wh.name} cannot get {kwh(wh.energy_kwh)} in its windows at "
-                f"{kw(wh.max_kw)} {shared}: the nearest plan "
-                f"gives it {kwh(wh.energy_kwh - short)}",
+                _(
+                    "the %(name)s cannot get %(target)s in its windows at %(kw)s %(shared)s: "
+                    "the nearest plan gives it %(given)s"
+                )
+                % {
+                    "name": wh.name,
+                    "target": kwh(wh.energy_kwh),
+                    "kw": kw(wh.max_kw),
+                    "shared": shared,
+                    "given": kwh(wh.energy_kwh - short),
+                },
             )
         )
     if cols.soc_short is not None and x[cols.soc_short] > TOL and problem.battery is not None:
@@ -618,8 +661,8 @@ def relaxations_of(problem: Problem, x: np.ndarray, cols: _Columns, plan: Plan) 
                 "final",
                 short,
                 "kWh",
-                f"the battery cannot end with {kwh(b.final_target_kwh)}: the "
-                f"nearest plan leaves it at {kwh(b.final_target_kwh - short)}",
+                _("the battery cannot end with %(target)s: the nearest plan leaves it at %(left)s")
+                % {"target": kwh(b.final_target_kwh), "left": kwh(b.final_target_kwh - short)},
             )
         )
     out.extend(_limit_relaxations(problem, x, cols, plan))
@@ -635,18 +678,22 @@ def _limit_relaxations(
     for first, last in diagnose.runs(over):
         span = range(first, last + 1)
         loads = [
-            f"the {name}"
+            _("the %(name)s") % {"name": name}
             for name, kw_ in plan.appliance_kw.items()
             if any(kw_[t] > TOL for t in span)
         ]
         for label, series in (
             (problem.ev.name if problem.ev else "", plan.ev_kw),
             (problem.water_heater.name if problem.water_heater else "", plan.water_heater_kw),
-            ("battery charging", plan.battery_charge_kw),
+            (_("battery charging"), plan.battery_charge_kw),
         ):
             if any(series[t] > TOL for t in span):
-                loads.append(f"the {label}")
-        what = "the base load" + (f" plus {diagnose.and_join(loads)}" if loads else "")
+                loads.append(_("the %(name)s") % {"name": label})
+        what = (
+            _("the base load plus %(loads)s") % {"loads": diagnose.and_join(loads)}
+            if loads
+            else _("the base load")
+        )
         worst = max(float(x[c]) for c in (cols.overload[t] for t in span) if c is not None)
         out.append(
             Relaxation(
@@ -654,9 +701,16 @@ def _limit_relaxations(
                 ",".join(str(t) for t in span),
                 worst,
                 "kW",
-                f"the contracted {diagnose.kw(problem.limit_kw)} limit cannot carry {what} in "
-                f"{diagnose.period(problem, first, last)}: the nearest plan goes up to "
-                f"{diagnose.kw(worst)} over",
+                _(
+                    "the contracted %(limit)s limit cannot carry %(what)s in %(period)s: "
+                    "the nearest plan goes up to %(over)s over"
+                )
+                % {
+                    "limit": diagnose.kw(problem.limit_kw),
+                    "what": what,
+                    "period": diagnose.period(problem, first, last),
+                    "over": diagnose.kw(worst),
+                },
             )
         )
     return out
@@ -673,8 +727,11 @@ def _export_relaxations(problem: Problem, x: np.ndarray, cols: _Columns) -> list
             ",".join(map(str, range(a, b + 1))),
             0.0,
             "kW",
-            f"the export limit of {diagnose.kw(limit or 0.0)} cannot take the PV surplus in "
-            f"{diagnose.period(problem, a, b)} and PV curtailment is not allowed",
+            _(
+                "the export limit of %(limit)s cannot take the PV surplus in %(period)s "
+                "and PV curtailment is not allowed"
+            )
+            % {"limit": diagnose.kw(limit or 0.0), "period": diagnose.period(problem, a, b)},
         )
         for a, b in diagnose.runs(spilled)
     ]
