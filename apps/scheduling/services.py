@@ -145,6 +145,49 @@ def plan_cancel(*, user: Any, request: PlanRequest) -> None:
     request.save(update_fields=["status"])
 
 
+def plan_start_now(*, user: Any, request: PlanRequest, now: datetime) -> PlanRequest:
+    """The household overrides the plan: the programme starts at once (its planned command
+    is withdrawn from the box, and a start for now is sent)."""
+    _require_control(user, request)
+    if request.status != PlanStatus.PLANNED:
+        raise ValidationError(_("Only a plan that has not started can be started now."))
+    program = request.program
+    with transaction.atomic():
+        if request.command is not None and not fleet_services.command_withdraw(
+            user=user, command=request.command
+        ):
+            raise ValidationError(_("Your box has already started this programme."))
+        request.command = fleet_services.command_issue(
+            user=user, device=program.device, kind="start_program",
+            params={"program": program.name}, not_before=None,
+            not_after=now + timedelta(hours=1),
+        )  # fmt: skip
+        request.planned_start = now
+        request.expected_cost = request.cost_if_now
+        request.save(update_fields=["command", "planned_start", "expected_cost"])
+    return request
+
+
+def plans_due_refresh(*, now: datetime, within: timedelta) -> int:
+    """Re-plan, with the newest intraday forecasts, the plans starting within `within`."""
+    households = (
+        PlanRequest.objects.filter(
+            status=PlanStatus.PLANNED,
+            planned_start__gt=now + LEAD,
+            planned_start__lt=now + within,
+        )
+        .values_list("household_id", flat=True)
+        .distinct()
+    )
+    moved = 0
+    for household in Household.objects.filter(pk__in=list(households)).select_related("tenant"):
+        try:
+            moved += plans_refresh(household=household, now=now)
+        except Exception:  # one household's bad data must not stop the others
+            log.exception("re-planning household %s failed", household.pk)
+    return moved
+
+
 FOLLOWS = {
     "started": PlanStatus.STARTED,
     "done": PlanStatus.DONE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -43,3 +43,9 @@ def plan_household_day(household_id: str, day_iso: str | None = None) -> int:
     household = Household.objects.select_related("tenant").get(pk=household_id)
     day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
     return len(daily.daily_plan(household=household, day=day, now=timezone.now()))
+
+
+@shared_task
+def refresh_plans_due() -> int:
+    """After each intraday forecast: the plans of the next 12 hours, planned again."""
+    return services.plans_due_refresh(now=timezone.now(), within=timedelta(hours=12))

@@ -195,7 +195,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "forecasting-intraday": {
         "task": "apps.forecasting.tasks.forecast_intraday_all",
-        "schedule": 30 * 60,
+        "schedule": crontab(minute="0,30"),
+    },
+    # Fifteen minutes after each intraday forecast, the next hours' plans follow it.
+    "scheduling-refresh-plans": {
+        "task": "apps.scheduling.tasks.refresh_plans_due",
+        "schedule": crontab(minute="15,45"),
     },
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
@@ -126,3 +127,51 @@ def test_before_tomorrows_prices_are_out_it_plans_with_todays_and_moves_once_the
     assert services.plans_refresh(household=world.household, now=NOW) == 1
     plan.refresh_from_db()
     assert plan.planned_start >= midnight  # the cheap night, now known
+
+
+def test_the_household_can_start_a_planned_programme_now(world: World, dishwasher: Any) -> None:
+    owner, gateway = world.users["household_owner"], world.gateways["ours"]
+    plan = services.plan_appliance(user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW)
+    planned_command = plan.command
+    services.plan_start_now(user=owner, request=plan, now=NOW)
+    planned_command.refresh_from_db()
+    assert planned_command.status == CommandStatus.EXPIRED  # the night start is withdrawn
+    [start] = [c for c in fleet_commands(gateway) if c.kind == "start_program"]
+    assert start.not_before is None and start.params == {"program": "eco"}
+    assert plan.expected_cost == plan.cost_if_now and plan.planned_start == NOW
+    with pytest.raises(PermissionDenied):
+        services.plan_start_now(user=world.users["neighbour_owner"], request=plan, now=NOW)
+
+
+def test_plans_of_the_next_hours_follow_the_intraday_forecasts(
+    world: World, dishwasher: Any
+) -> None:
+    owner = world.users["household_owner"]
+    plan = services.plan_appliance(
+        user=owner, program=eco(dishwasher), done_by=TOMORROW_7, now=NOW,
+        earliest_start=NOW + dt.timedelta(hours=2),
+    )  # fmt: skip
+    night = plan.planned_start.astimezone(BRUSSELS).time()
+    assert night >= dt.time(22) or night < dt.time(7)  # the bi-horaire night
+    # A dynamic contract whose cheapest hours are 19:00-22:00 this evening.
+    HouseholdTariff.objects.create(
+        household=world.household,
+        tariff=Tariff.objects.get(tenant=world.home_tenant, code="be-dynamic"),
+        valid_from=dt.date(2025, 1, 1),
+    )
+    evening = dt.datetime(2026, 12, 2, 19, 0, tzinfo=BRUSSELS)
+    publish_prices(world, NOW - dt.timedelta(hours=1), evening, "0.400000")
+    publish_prices(world, evening, evening + dt.timedelta(hours=3), "0.050000")
+    publish_prices(
+        world, evening + dt.timedelta(hours=3), TOMORROW_7 + dt.timedelta(hours=1), "0.400000"
+    )
+    assert services.plans_due_refresh(now=NOW, within=dt.timedelta(hours=1)) == 0  # too far
+    assert services.plans_due_refresh(now=NOW, within=dt.timedelta(hours=12)) == 1
+    plan.refresh_from_db()
+    assert evening <= plan.planned_start < evening + dt.timedelta(hours=3)
+
+
+def fleet_commands(gateway: Any) -> list[Any]:
+    from apps.fleet import services as fleet_services
+
+    return fleet_services.commands_for_box(gateway=gateway, now=NOW)
