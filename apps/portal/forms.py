@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.scheduling.models import ApplianceProgram
+from apps.scheduling.rules import MAX_WINDOWS
 
 
 class InviteMemberForm(forms.Form):
@@ -149,3 +150,89 @@ class QuietHoursForm(forms.Form):
         if start is not None and start == end:
             raise ValidationError(_("Quiet hours must start and end at different times."))
         return cleaned
+
+
+# Interruptible loads: the car's night charging and the water heater ---------------------
+
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+EN_DASH = "\u2013"  # between a range's ends, as shown ("23:00\u201302:15")
+RANGE_DASHES = (EN_DASH, "\u2014", "-", " to ")
+
+
+def _energy_field(label: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, max_digits=5, decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
+    )  # fmt: skip
+
+
+def _power_field(label: Any, help_text: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, max_digits=5, decimal_places=2, required=False, min_value=Decimal("0.1"),
+        help_text=help_text, widget=forms.NumberInput(attrs={"step": "0.1", "min": "0.1"}),
+    )  # fmt: skip
+
+
+class _RuleForm(forms.Form):
+    def clean_energy_kwh(self) -> Decimal:
+        value: Decimal = self.cleaned_data["energy_kwh"]
+        if value <= 0:
+            raise ValidationError(_("Give an energy above 0 kWh."), code="min_value")
+        return value
+
+
+class EvRuleForm(_RuleForm):
+    """Every night: this much energy into the car, ready by the departure time."""
+
+    departure = forms.TimeField(label=_("Ready by"), widget=TIME_INPUT)
+    energy_kwh = _energy_field(_("Energy to add per night (kWh)"))
+    max_kw = _power_field(_("Max charging power (kW)"), _("Empty: the charger's rated power."))
+    active = forms.BooleanField(label=_("Smart charging on"), required=False)
+
+
+def parse_windows(text: str) -> list[list[str]]:
+    """ "22:00-07:00, 12:00-16:00" as [["22:00", "07:00"], ["12:00", "16:00"]] (an en dash
+    or "to" between the ends too; an end before the start wraps past midnight)."""
+    ranges = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+    message = _("Give up to %(n)d time ranges such as “22:00-07:00, 12:00-16:00”.") % {
+        "n": MAX_WINDOWS
+    }
+    if not ranges or len(ranges) > MAX_WINDOWS:
+        raise ValidationError(message, code="invalid")
+    windows = []
+    for part in ranges:
+        for dash in RANGE_DASHES:
+            part = part.replace(dash, "|")
+        ends = [end.strip() for end in part.split("|")]
+        if len(ends) != 2:
+            raise ValidationError(message, code="invalid")
+        try:
+            begin, end = (datetime.strptime(value, "%H:%M").time() for value in ends)
+        except ValueError as error:
+            raise ValidationError(message, code="invalid") from error
+        if begin == end:
+            raise ValidationError(
+                _("%(range)s starts and ends at the same time.") % {"range": EN_DASH.join(ends)},
+                code="empty",
+            )
+        windows.append([begin.strftime("%H:%M"), end.strftime("%H:%M")])
+    return windows
+
+
+def windows_text(windows: Iterable[Iterable[str]]) -> str:
+    return ", ".join(EN_DASH.join(pair) for pair in windows)
+
+
+class WaterHeaterRuleForm(_RuleForm):
+    """Every day: this much energy into the water, only in the allowed hours."""
+
+    energy_kwh = _energy_field(_("Energy per day (kWh)"))
+    windows = forms.CharField(
+        label=_("Allowed hours"), max_length=60, initial=f"22:00{EN_DASH}07:00",
+        help_text=_("Up to 3 ranges, e.g. 22:00-07:00, 12:00-16:00 (past midnight is fine)."),
+    )  # fmt: skip
+    max_kw = _power_field(_("Max heating power (kW)"), _("Empty: the heater's rated power."))
+    active = forms.BooleanField(label=_("Smart heating on"), required=False)
+
+    def clean_windows(self) -> list[list[str]]:
+        return parse_windows(self.cleaned_data["windows"])

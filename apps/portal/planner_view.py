@@ -1,4 +1,5 @@
-"""What the appliance planner page shows: the form, the last plan's result, the plans.
+"""What the planner page shows: the appliance form, the last plan's result, the plans;
+the car's night charging and the water heater, their rules and tonight's plans.
 
 The planner itself is apps.scheduling (plan_appliance, plan_cancel); this module only
 turns its PlanRequests into sentences in the household's time ("Starts tonight at 23:15,
@@ -18,13 +19,19 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from apps.core.permissions import Action
+from apps.devices.models import Device, DeviceKind
 from apps.energy.costs import rounded
 from apps.households.models import Household
+from apps.portal.forms import EvRuleForm, WaterHeaterRuleForm, windows_text
 from apps.scheduling.models import (
     ApplianceProgram,
+    DailyPlan,
+    DailyPlanStatus,
+    EvChargingRule,
     PlanRequest,
     PlanStatus,
     SchedulingPreferences,
+    WaterHeaterRule,
 )
 
 HISTORY = 20  # finished plans listed under the active ones
@@ -162,3 +169,204 @@ def context(
         "result": result,
         "preferences": quiet_hours(household=household),
     }
+
+
+# Interruptible loads: the car's night charging and the water heater ---------------------
+
+LOAD_KINDS = (DeviceKind.EV_CHARGER, DeviceKind.WATER_HEATER)
+DAILY_BADGE = {
+    DailyPlanStatus.PLANNED: "ok",
+    DailyPlanStatus.INFEASIBLE: "wait",
+    DailyPlanStatus.NOT_PLANNED: "off",
+}
+
+
+def _kw(value: float) -> str:
+    """7.4, 3.7, 0.25 (a small top-up keeps its two decimals)."""
+    return formats.number_format(value, 1 if value >= 1 else 2)
+
+
+def _amount(value: Decimal) -> str:
+    """20, 7.5, 12.25: the rule's kWh without trailing zeros."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return formats.number_format(value, places)
+
+
+def _when(moment: datetime, *, now: datetime, zone: ZoneInfo) -> str:
+    """ "tonight at 23:00", "tomorrow at 07:30", "on Friday 4 December at 07:30"."""
+    local, today = moment.astimezone(zone), now.astimezone(zone)
+    values = {"time": _hm(local)}
+    days = (local.date() - today.date()).days
+    if days == 0:
+        if local.hour >= EVENING:
+            return _("tonight at %(time)s") % values
+        return _("today at %(time)s") % values
+    if days == 1:
+        return _("tomorrow at %(time)s") % values
+    values["day"] = formats.date_format(local, "l j F")
+    return _("on %(day)s at %(time)s") % values
+
+
+@dataclass
+class DailyPlanRow:
+    """A load's plan for the night / day as the page shows it."""
+
+    plan: DailyPlan
+    badge: str
+    blocks: list[str]  # "23:00-02:15 at 7.4 kW" (an en dash)
+    drawn_kwh: float  # from the house
+    stored_kwh: float  # into the car (after the charger's losses) or the water
+    ready_by: str  # "tomorrow at 07:30"
+    finished: bool  # its horizon is over: the last plan, shown until the next one
+    expected_cost: Decimal | None
+    cost_if_now: Decimal | None
+    saving: Decimal | None
+
+    @property
+    def blocks_text(self) -> str:
+        return ", ".join(self.blocks)
+
+    @property
+    def surcharge(self) -> Decimal | None:
+        return -self.saving if self.saving is not None and self.saving < 0 else None
+
+
+def daily_plan_row(
+    plan: DailyPlan, *, efficiency: float, now: datetime, zone: ZoneInfo
+) -> DailyPlanRow:
+    blocks = []
+    for start, end, kw in plan.blocks:
+        a = datetime.fromisoformat(start).astimezone(zone)
+        b = datetime.fromisoformat(end).astimezone(zone)
+        blocks.append(
+            _("%(start)s\u2013%(end)s at %(kw)s kW")
+            % {"start": _hm(a), "end": _hm(b), "kw": _kw(kw)}
+        )
+    drawn = plan.energy_kwh
+    return DailyPlanRow(
+        plan=plan, badge=DAILY_BADGE.get(DailyPlanStatus(plan.status), ""), blocks=blocks,
+        drawn_kwh=round(drawn, 1), stored_kwh=round(drawn * efficiency, 1),
+        ready_by=_when(plan.horizon_end, now=now, zone=zone), finished=plan.horizon_end <= now,
+        expected_cost=_cents(plan.expected_cost), cost_if_now=_cents(plan.cost_if_now),
+        saving=_cents(plan.saving),
+    )  # fmt: skip
+
+
+@dataclass
+class LoadCard:
+    """One EV charger or water heater: its rule, the form to set it, its current plan."""
+
+    device: Device
+    rule: EvChargingRule | WaterHeaterRule | None
+    form: EvRuleForm | WaterHeaterRuleForm | None  # None: read-only
+    plan: DailyPlanRow | None
+
+    @property
+    def is_ev(self) -> bool:
+        return self.device.kind == DeviceKind.EV_CHARGER
+
+    @property
+    def windows(self) -> str:
+        return windows_text(self.rule.windows) if isinstance(self.rule, WaterHeaterRule) else ""
+
+    @property
+    def energy(self) -> str:
+        return _amount(self.rule.energy_kwh) if self.rule else ""
+
+    @property
+    def power(self) -> str:
+        """The rule's power, or the device's rated power."""
+        kw = self.rule.power_kw if self.rule else self.device.rated_power_w / 1000
+        return _kw(kw)
+
+
+def rule_prefix(device: Device) -> str:
+    """The form's prefix: unique per device, so several forms share the page."""
+    return f"rule-{device.pk.hex[:12]}"
+
+
+def rule_form(
+    device: Device, rule: EvChargingRule | WaterHeaterRule | None, data: Any = None
+) -> EvRuleForm | WaterHeaterRuleForm | None:
+    """The form for a device's rule (filled with it), None for a device taking no rule."""
+    prefix = rule_prefix(device)
+    if device.kind == DeviceKind.EV_CHARGER:
+        ev = rule if isinstance(rule, EvChargingRule) else None
+        initial: dict[str, Any] = {
+            "departure": ev.departure if ev else DEFAULT_DONE_BY,
+            "energy_kwh": ev.energy_kwh if ev else None,
+            "max_kw": ev.max_kw if ev else None,
+            "active": ev.active if ev else True,
+        }
+        return EvRuleForm(data, prefix=prefix, initial=initial)
+    if device.kind == DeviceKind.WATER_HEATER:
+        heater = rule if isinstance(rule, WaterHeaterRule) else None
+        initial = {"active": True}
+        if heater:
+            initial = {
+                "energy_kwh": heater.energy_kwh, "windows": windows_text(heater.windows),
+                "max_kw": heater.max_kw, "active": heater.active,
+            }  # fmt: skip
+        return WaterHeaterRuleForm(data, prefix=prefix, initial=initial)
+    return None
+
+
+def load_cards(
+    *, user: Any, household: Household, now: datetime, can_control: bool,
+    forms: dict[Any, Any] | None = None,
+) -> list[LoadCard]:  # fmt: skip
+    """The household's EV chargers and water heaters, with their rules and current plans.
+
+    The plan shown is the newest one still running (its horizon not over), else the newest.
+    `forms` holds a submitted form to show again with its errors.
+    """
+    zone = ZoneInfo(household.timezone)
+    devices = list(
+        Device.objects.restrict(user, Action.VIEW)
+        .filter(household=household, kind__in=LOAD_KINDS)
+        .order_by("kind", "name")
+    )
+    ev_rules = {r.device_id: r for r in EvChargingRule.objects.filter(device__in=devices)}
+    wh_rules = {r.device_id: r for r in WaterHeaterRule.objects.filter(device__in=devices)}
+    plans: dict[Any, DailyPlan] = {}
+    for plan in (
+        DailyPlan.objects.restrict(user, Action.VIEW)
+        .filter(household=household, device__in=devices)
+        .order_by("-day", "-updated_at")
+    ):
+        shown = plans.get(plan.device_id)
+        if shown is None or (shown.horizon_end <= now < plan.horizon_end):
+            plans[plan.device_id] = plan
+    cards = []
+    for device in devices:
+        rule: EvChargingRule | WaterHeaterRule | None = ev_rules.get(device.pk) or wh_rules.get(
+            device.pk
+        )
+        form = None
+        if can_control:
+            form = (forms or {}).get(device.pk) or rule_form(device, rule)
+        shown = plans.get(device.pk)
+        efficiency = float(rule.efficiency) if isinstance(rule, EvChargingRule) else 1.0
+        row = daily_plan_row(shown, efficiency=efficiency, now=now, zone=zone) if shown else None
+        cards.append(LoadCard(device=device, rule=rule, form=form, plan=row))
+    return cards
+
+
+def load_sections(cards: list[LoadCard]) -> list[dict[str, Any]]:
+    """ "Car charging" then "Hot water", each with its devices (a section without: left out)."""
+    sections = [
+        {
+            "id": "car-charging", "title": _("Car charging"),
+            "cards": [c for c in cards if c.is_ev],
+            "intro": _("Every night your box charges the car when the energy is cheapest, "
+                       "ready by the time you leave."),
+        },
+        {
+            "id": "hot-water", "title": _("Hot water"),
+            "cards": [c for c in cards if not c.is_ev],
+            "intro": _("Your box heats the day's hot water in the cheapest of the hours you "
+                       "allow."),
+        },
+    ]  # fmt: skip
+    return [section for section in sections if section["cards"]]

@@ -45,9 +45,24 @@ urlpatterns = [
         name="planner-quiet-hours",
     ),
     path(
+        "households/<uuid:household_id>/planner/devices/<uuid:device_id>/rule/",
+        views.planner_rule,
+        name="planner-rule",
+    ),
+    path(
+        "households/<uuid:household_id>/planner/devices/<uuid:device_id>/rule/delete/",
+        views.planner_rule_delete,
+        name="planner-rule-delete",
+    ),
+    path(
         "households/<uuid:household_id>/plans/<uuid:plan_id>/cancel/",
         views.plan_cancel,
         name="plan-cancel",
+    ),
+    path(
+        "households/<uuid:household_id>/plans/<uuid:plan_id>/start-now/",
+        views.plan_start_now,
+        name="plan-start-now",
     ),
     path("households/<uuid:household_id>/forecast/", views.household_forecast, name="forecast"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.permissions import Action, Role
+from apps.devices.models import Device
 from apps.devices.selectors import device_list
 from apps.energy import periods
 from apps.energy.reports import BAR_RESOLUTION, Period, energy_report, next_day, previous_day
@@ -35,6 +36,7 @@ from apps.portal.forms import (
     QuietHoursForm,
 )
 from apps.privacy.policy import Resolution, consumption_access, finer, finest_allowed
+from apps.scheduling import rules as scheduling_rules
 from apps.scheduling import services as scheduling
 from apps.scheduling import services as scheduling_services
 from apps.scheduling.models import PlanRequest
@@ -327,7 +329,7 @@ def _plan_form(request: HttpRequest, household: Household, data: Any = None) -> 
 
 def _planner_page(
     request: HttpRequest, household: Household, *, form: PlanForm | None, quiet_form: Any = None,
-    status: int = 200,
+    rule_forms: dict[Any, Any] | None = None, status: int = 200,
 ) -> HttpResponse:  # fmt: skip
     try:
         result_id = uuid.UUID(request.GET.get("plan", ""))
@@ -344,11 +346,17 @@ def _planner_page(
                 "quiet_end": preferences.quiet_end if preferences else None,
             }
         )
-    context |= {"form": form, "quiet_form": quiet_form, "can_control": form is not None}
+    context |= {
+        "form": form, "quiet_form": quiet_form, "can_control": form is not None,
+        "load_sections": planner_view.load_sections(planner_view.load_cards(
+            user=request.user, household=household, now=timezone.now(),
+            can_control=form is not None, forms=rule_forms,
+        )),
+    }  # fmt: skip
     return render(request, "portal/planner.html", context, status=status)
 
 
-def _add_service_errors(form: PlanForm, error: ValidationError) -> None:
+def _add_service_errors(form: Any, error: ValidationError) -> None:
     """The planner's refusal on the form: under the field it names, else above the form."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
@@ -406,6 +414,22 @@ def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpRe
 
 @login_required
 @require_POST
+def plan_start_now(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
+    """The household overrides the plan: start the programme at once."""
+    household = _household(request, household_id)
+    plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
+    plan = get_object_or_404(plans, pk=plan_id)
+    try:
+        scheduling.plan_start_now(user=request.user, request=plan, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Starting now: your box starts the appliance at once."))
+    return redirect("portal:planner", household_id=household.pk)
+
+
+@login_required
+@require_POST
 def planner_quiet_hours(request: HttpRequest, household_id: Any) -> HttpResponse:
     household = _household(request, household_id)
     if not planner_view.may_control(user=request.user, household=household):
@@ -428,6 +452,80 @@ def planner_quiet_hours(request: HttpRequest, household_id: Any) -> HttpResponse
             },
         )
     return redirect("portal:planner", household_id=household.pk)
+
+
+def _rule_device(request: HttpRequest, household: Household, device_id: Any) -> Device:
+    """The household's device (404 outside the reader's scope), if they may control it."""
+    device = get_object_or_404(
+        device_list(user=request.user).filter(household=household), pk=device_id
+    )
+    if not planner_view.may_control(user=request.user, household=household):
+        raise PermissionDenied(_("You may not control this household's devices."))
+    return device
+
+
+def _planner_at(household: Household, device: Device) -> str:
+    url = reverse("portal:planner", kwargs={"household_id": household.pk})
+    return f"{url}#load-{device.pk}"
+
+
+@login_required
+@require_POST
+def planner_rule(request: HttpRequest, household_id: Any, device_id: Any) -> HttpResponse:
+    """Add or change the night charging / hot water rule of a device; re-planned at once."""
+    household = _household(request, household_id)
+    device = _rule_device(request, household, device_id)
+    rule = scheduling_rules.rule_get(device=device)
+    form = planner_view.rule_form(device, rule, request.POST)
+    if form is None:  # not an EV charger nor a water heater: no form on the page for it
+        messages.error(request, _("Only an EV charger or a water heater takes a charging rule."))
+        return _planner_page(request, household, form=_plan_form(request, household), status=400)
+    if form.is_valid():
+        now = timezone.now()
+        try:
+            if rule is None:
+                rule = scheduling_rules.rule_create(
+                    user=request.user, device=device, now=now, **form.cleaned_data
+                )
+            else:
+                rule = scheduling_rules.rule_update(
+                    user=request.user, rule=rule, now=now, **form.cleaned_data
+                )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            values = {"device": device.name}
+            if rule.active:
+                messages.success(
+                    request, _("Rule saved for %(device)s: planned again at once.") % values
+                )
+            else:
+                messages.success(
+                    request,
+                    _("%(device)s is no longer planned: its waiting commands are withdrawn.")
+                    % values,
+                )
+            return redirect(_planner_at(household, device))
+    return _planner_page(
+        request, household, form=_plan_form(request, household),
+        rule_forms={device.pk: form}, status=400,
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def planner_rule_delete(request: HttpRequest, household_id: Any, device_id: Any) -> HttpResponse:
+    household = _household(request, household_id)
+    device = _rule_device(request, household, device_id)
+    rule = scheduling_rules.rule_get(device=device)
+    if rule is None:
+        raise Http404
+    scheduling_rules.rule_delete(user=request.user, rule=rule, now=timezone.now())
+    messages.success(
+        request,
+        _("Rule deleted: %(device)s is no longer planned.") % {"device": device.name},
+    )
+    return redirect(_planner_at(household, device))
 
 
 # Forecasts ------------------------------------------------------------------------------

@@ -256,10 +256,24 @@ def _drawn_before(previous: DailyPlan | None, start: datetime) -> float:
     return total
 
 
+# The slowest a charger charges (IEC 61851: 6 A on one phase): no 80 W top-up blocks.
+EV_MIN_KW = 1.4
+QUARTER_H = 0.25
+
+
+def _ev_target(load: _Load) -> float:
+    """What is left to charge: under 50 Wh nothing; a remainder smaller than a quarter at
+    the charger's minimum rounds up to that quarter (it cannot charge slower)."""
+    if load.target_kwh < 0.05:
+        return 0.0
+    return max(load.target_kwh, EV_MIN_KW * QUARTER_H * load.efficiency)
+
+
 def _ev_model(load: _Load, start: datetime) -> opt.EVCharge:
     return opt.EVCharge(
-        target_kwh=load.target_kwh, max_kw=load.max_kw, arrival=start, departure=load.end,
-        efficiency=load.efficiency, name=load.device.name,
+        target_kwh=_ev_target(load),
+        max_kw=load.max_kw, arrival=start, departure=load.end,
+        efficiency=load.efficiency, name=load.device.name, min_kw=EV_MIN_KW,
     )  # fmt: skip
 
 

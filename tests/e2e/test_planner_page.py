@@ -1,4 +1,5 @@
-"""The appliance planner in a real browser: plan the dishwasher, read the result, cancel it.
+"""The planner in a real browser: plan the dishwasher, read the result, cancel it; add the
+car's night charging rule and read tonight's blocks.
 
 Time runs from a Wednesday at 17:00 in Brussels (the day rate until 22:00) in the test
 process, so in the live server's thread too; the browser only shows what the server sent.
@@ -19,7 +20,13 @@ from playwright.sync_api import Page, expect
 from apps.devices.models import DeviceKind
 from apps.energy.costs import rounded
 from apps.portal.forms import program_label
-from apps.scheduling.models import ApplianceProgram, PlanRequest, PlanStatus
+from apps.scheduling.models import (
+    ApplianceProgram,
+    DailyPlan,
+    DailyPlanStatus,
+    PlanRequest,
+    PlanStatus,
+)
 from apps.scheduling.programs import programs_install
 from apps.tariffs.defaults import ensure_default_tariffs
 from tests.conftest import World
@@ -86,3 +93,46 @@ def test_the_owner_plans_the_dishwasher_and_cancels_it(
     shot(page, tmp_path, "planner-cancelled")
     plan.refresh_from_db()
     assert plan.status == PlanStatus.CANCELLED
+
+
+def test_the_owner_adds_a_night_charging_rule_and_sees_tonight_s_blocks(
+    page: Page, live_server: Any, transactional_db: None, world: World, frozen: None,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    ensure_default_tariffs(world.home_tenant)
+    world.household.timezone = "Europe/Brussels"
+    world.household.save()
+    wallbox = DeviceFactory(
+        household=world.household, gateway=world.gateways["ours"], name="Wallbox",
+        kind=DeviceKind.EV_CHARGER, rated_power_w=7400, controllable=True,
+    )  # fmt: skip
+
+    log_in(page, live_server, world.users["household_owner"].username)
+    page.get_by_test_id("planner-link").click()
+    section = page.get_by_test_id("car-charging")
+    expect(section.get_by_test_id("no-rule")).to_be_visible()
+    form = section.get_by_test_id("rule-form")
+    form.get_by_label("Ready by").fill("07:30")
+    form.get_by_label("Energy to add per night (kWh)").fill("20")
+    form.get_by_role("button", name="Add the rule").click()
+
+    expect(page.get_by_role("status")).to_have_text(
+        "Rule saved for Wallbox: planned again at once."
+    )
+    plan = DailyPlan.objects.get(device=wallbox)
+    assert plan.status == DailyPlanStatus.PLANNED and plan.blocks
+    card = page.get_by_test_id("car-charging").get_by_test_id("daily-plan")
+    expect(card.get_by_test_id("daily-status")).to_have_text("Planned")
+    first = plan.blocks[0]
+    start = dt.datetime.fromisoformat(first[0]).astimezone(BRUSSELS)
+    end = dt.datetime.fromisoformat(first[1]).astimezone(BRUSSELS)
+    expect(card.get_by_test_id("daily-blocks").locator("li").first).to_have_text(
+        f"{start:%H:%M}\u2013{end:%H:%M} at {first[2]:.1f} kW"
+    )
+    expect(card.get_by_test_id("daily-saving")).to_have_text(
+        f"you save {rounded(plan.saving)} EUR against charging at once"
+    )
+    expect(page.get_by_test_id("car-charging").get_by_test_id("rule-summary")).to_contain_text(
+        "Adds 20 kWh to the car every night, ready by 07:30"
+    )
+    shot(page, tmp_path, "planner-night-charging")

@@ -246,3 +246,18 @@ def test_quiet_hours_are_saved_and_cleared(world: World, dishwasher: Any) -> Non
 def test_the_household_page_links_to_the_planner(world: World) -> None:
     page = client_for(world, "household_member").get(f"/households/{world.household.pk}/")
     assert f'href="{url(world)}"' in page.content.decode()
+
+
+def test_the_owner_starts_a_planned_programme_now(world: World, dishwasher: Any) -> None:
+    owner = client_for(world, "household_owner")
+    plan(owner, world, dishwasher)
+    planned = PlanRequest.objects.get()
+    start_now = f"/households/{world.household.pk}/plans/{planned.pk}/start-now/"
+    page = owner.post(start_now, follow=True).content.decode()
+    assert "Starting now: your box starts the appliance at once." in page
+    planned.refresh_from_db()
+    assert planned.planned_start == NOW and planned.expected_cost == planned.cost_if_now
+    assert planned.command.not_before is None
+    member = client_for(world, "household_member")  # may read, not control
+    assert member.post(start_now).status_code == 403
+    assert client_for(world, "neighbour_owner").post(start_now).status_code == 404

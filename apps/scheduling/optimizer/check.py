@@ -64,6 +64,10 @@ def check_plan(problem: Problem, plan: Plan, tol: float = 1e-6) -> list[str]:
     if problem.ev is not None:
         ev = problem.ev
         energy_ok("EV", plan.ev_kw, ev_available(problem), ev.max_kw, ev.efficiency, ev.target_kwh)
+        floor = min(ev.min_kw, ev.max_kw)
+        for t, v in enumerate(plan.ev_kw):
+            if tol < v < floor - tol:
+                errors.append(f"EV charges at {v:.3f} kW in slot {t}, under its {floor} kW minimum")
     elif any(v > tol for v in plan.ev_kw):
         errors.append("EV power without an EV")
     if problem.water_heater is not None:

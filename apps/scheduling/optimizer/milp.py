@@ -278,7 +278,11 @@ def _add_energy_loads(problem: Problem, m: LinearModel, cols: _Columns, elastic:
         ev = problem.ev
         for t, ok in enumerate(ev_available(problem)):
             if ok:
-                cols.ev[t] = m.var(0.0, ev.max_kw)
+                power = cols.ev[t] = m.var(0.0, ev.max_kw)
+                if ev.min_kw > 0:  # semi-continuous: off, or at least the charger's minimum
+                    on = m.binary()
+                    m.row([(power, 1.0), (on, -ev.max_kw)], -INF, 0.0)
+                    m.row([(power, 1.0), (on, -min(ev.min_kw, ev.max_kw))], 0.0, INF)
         terms = [
             (c, ev.efficiency * slots[t].duration_h) for t, c in enumerate(cols.ev) if c is not None
         ]

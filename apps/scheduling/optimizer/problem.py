@@ -97,6 +97,9 @@ class EVCharge:
     departure: datetime | None = None
     efficiency: float = 0.9  # kWh into the car per kWh drawn
     name: str = "EV"
+    # A charger cannot charge slower than this (IEC 61851: 6 A, 1.4 kW on one phase):
+    # each slot is 0 or between min_kw and max_kw. 0: any power (the exact LP part).
+    min_kw: float = 0.0
 
 
 @dataclass(frozen=True)
