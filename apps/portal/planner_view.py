@@ -240,7 +240,7 @@ def daily_plan_row(
         a = datetime.fromisoformat(start).astimezone(zone)
         b = datetime.fromisoformat(end).astimezone(zone)
         blocks.append(
-            _("%(start)s\u2013%(end)s at %(kw)s kW")
+            _("%(start)s–%(end)s at %(kw)s kW")
             % {"start": _hm(a), "end": _hm(b), "kw": _kw(kw)}
         )
     drawn = plan.energy_kwh

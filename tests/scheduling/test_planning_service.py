@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from apps.devices.models import DeviceKind
 from apps.fleet import services as fleet_services
@@ -203,3 +204,16 @@ def test_prices_not_published_yet_are_said_not_guessed(world: World, dishwasher:
     assert plan.status == PlanStatus.INFEASIBLE
     assert "not published yet" in plan.reasons[0]
     assert plan.command is None
+
+
+def test_the_reasons_are_written_in_the_readers_language(world: World, dishwasher: Any) -> None:
+    SchedulingPreferences.objects.create(
+        household=world.household, quiet_start=dt.time(0, 0), quiet_end=dt.time(0, 0)
+    )
+    with translation.override("fr"):
+        plan = services.plan_appliance(
+            user=world.users["household_owner"], program=eco(dishwasher),
+            done_by=TOMORROW_7, now=NOW,
+        )  # fmt: skip
+    assert plan.status == PlanStatus.INFEASIBLE
+    assert any("heures de silence" in reason for reason in plan.reasons), plan.reasons
