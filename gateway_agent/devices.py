@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from gateway_agent.protocol import Command, DeviceReading, ParamValue
+from gateway_agent.protocol import BATTERY_MODES, Command, DeviceReading, ParamValue
 
 MAX_STEP_S = 60.0
 Status = Literal["started", "done", "failed"]
@@ -87,6 +87,9 @@ class DeviceAdapter:
     def _set_power_limit(self, params: Mapping[str, ParamValue]) -> CommandOutcome:
         return self._unsupported("set_power_limit")
 
+    def _set_battery(self, params: Mapping[str, ParamValue]) -> CommandOutcome:
+        return self._unsupported("set_battery")
+
     # -- the interface the agent uses -------------------------------------------------------
 
     def advance(self, now: datetime) -> None:
@@ -127,6 +130,8 @@ class DeviceAdapter:
             return self._switch_off()
         if command.kind == "start_program":
             return self._start_program(command.params, command.id)
+        if command.kind == "set_battery":
+            return self._set_battery(command.params)
         return self._set_power_limit(command.params)
 
     def pop_finished(self) -> list[uuid.UUID]:
@@ -411,10 +416,16 @@ class SimulatedPV(DeviceAdapter):
 
 
 class SimulatedBattery(DeviceAdapter):
-    """A home battery in self-consumption: charges from surplus, discharges into the load.
+    """A home battery: self-consumption by default, or charging / discharging as told.
 
     The household calls `follow(net_w)` with its load net of PV (+ import, - export) before
     advancing; power is + charging, - discharging. Round-trip efficiency about 90 %.
+
+    Modes (the `set_battery` command): "auto" charges from surplus and discharges into the
+    load (self-consumption); "charge" charges at `mode_power_w` whatever the house does (the
+    PV surplus goes in first, the grid gives the rest); "discharge" covers the house's load
+    up to `mode_power_w` and never exports. Always within the rated power, any
+    `set_power_limit`, and the charge level's bounds (MIN_SOC to full).
     """
 
     kind = "battery"
@@ -429,6 +440,8 @@ class SimulatedBattery(DeviceAdapter):
         self.stored_wh = capacity_wh * soc_pct / 100
         self.enabled = True
         self.limit_w: float | None = None
+        self.mode = "auto"
+        self.mode_power_w = 0.0
         self._setpoint_w = 0.0
 
     @property
@@ -444,9 +457,16 @@ class SimulatedBattery(DeviceAdapter):
         return self._setpoint_w
 
     def follow(self, net_w: float) -> float:
-        """Set the power that cancels `net_w` within limits; returns it (+ charge)."""
+        """Set the power this mode gives for `net_w`, within limits; returns it (+ charge)."""
         ceiling = self.rated_w if self.limit_w is None else min(self.rated_w, self.limit_w)
-        wanted = max(-ceiling, min(ceiling, -net_w)) if self.enabled else 0.0
+        if not self.enabled:
+            wanted = 0.0
+        elif self.mode == "charge":
+            wanted = min(ceiling, self.mode_power_w)
+        elif self.mode == "discharge":
+            wanted = -min(ceiling, self.mode_power_w, max(net_w, 0.0))
+        else:
+            wanted = max(-ceiling, min(ceiling, -net_w))
         if wanted > 0 and self.stored_wh >= self.capacity_wh:
             wanted = 0.0
         if wanted < 0 and self.stored_wh <= self.capacity_wh * self.MIN_SOC:
@@ -482,3 +502,25 @@ class SimulatedBattery(DeviceAdapter):
     def _set_power_limit(self, params: Mapping[str, ParamValue]) -> CommandOutcome:
         self.limit_w = _limit_param(params)
         return CommandOutcome("done", f"limit {self.limit_w} W")
+
+    def _set_battery(self, params: Mapping[str, ParamValue]) -> CommandOutcome:
+        unknown = sorted(set(params) - {"mode", "power_w"})
+        if unknown:
+            return CommandOutcome("failed", f"unknown params: {', '.join(unknown)}")
+        mode = params.get("mode")
+        if not isinstance(mode, str) or mode not in BATTERY_MODES:
+            return CommandOutcome(
+                "failed", f"params.mode must be one of {', '.join(BATTERY_MODES)}, not {mode!r}"
+            )
+        power = params.get("power_w")
+        needed = mode != "auto" or power is not None
+        if needed and (isinstance(power, bool) or not isinstance(power, int) or power < 0):
+            return CommandOutcome(
+                "failed", f"params.power_w must be a whole number of W >= 0, not {power!r}"
+            )
+        self.mode, self.mode_power_w = mode, float(power or 0) if mode != "auto" else 0.0
+        if mode == "auto":
+            return CommandOutcome("done", "self-consumption")
+        ceiling = self.rated_w if self.limit_w is None else min(self.rated_w, self.limit_w)
+        capped = f" (capped at {ceiling:.0f} W)" if self.mode_power_w > ceiling else ""
+        return CommandOutcome("done", f"{mode} at {self.mode_power_w:.0f} W{capped}")

@@ -133,7 +133,15 @@ class ProvisionReply(Struct):
 
 
 # "cancel" withdraws a command the box holds but has not run (params: {"command_id": id}).
-CommandKind = Literal["switch_on", "switch_off", "start_program", "set_power_limit", "cancel"]
+# "set_battery" drives a home battery (params: {"mode": "charge" | "discharge" | "auto",
+# "power_w": int >= 0}): charge at power_w (PV surplus first, else the grid), discharge at
+# up to power_w into the house's load (never exporting), or "auto", back to self-consumption
+# (power_w not needed). The day-ahead plan (apps.scheduling.daily) sends it at block edges.
+CommandKind = Literal[
+    "switch_on", "switch_off", "start_program", "set_power_limit", "cancel", "set_battery"
+]
+BatteryMode = Literal["charge", "discharge", "auto"]
+BATTERY_MODES: tuple[str, ...] = ("charge", "discharge", "auto")
 ParamValue = int | float | str | bool
 
 

@@ -236,3 +236,24 @@ class WaterHeaterRuleForm(_RuleForm):
 
     def clean_windows(self) -> list[list[str]]:
         return parse_windows(self.cleaned_data["windows"])
+
+
+class BatteryRuleForm(forms.Form):
+    """The home battery planned with the tariff, never below its reserve."""
+
+    capacity_kwh = forms.DecimalField(
+        label=_("Usable capacity (kWh)"), max_digits=5, decimal_places=2,
+        min_value=Decimal("0.1"), widget=forms.NumberInput(attrs={"step": "0.1", "min": "0.1"}),
+    )  # fmt: skip
+    max_charge_kw = _power_field(
+        _("Max charging power (kW)"), _("Empty: the battery's rated power.")
+    )
+    max_discharge_kw = _power_field(
+        _("Max discharging power (kW)"), _("Empty: the battery's rated power.")
+    )
+    reserve_pct = forms.IntegerField(
+        label=_("Reserve (%)"), min_value=0, max_value=90, initial=10,
+        help_text=_("The plan never empties the battery below this charge level."),
+        widget=forms.NumberInput(attrs={"step": "5", "min": "0", "max": "90"}),
+    )  # fmt: skip
+    active = forms.BooleanField(label=_("Smart battery on"), required=False)

@@ -1,5 +1,5 @@
 """What the planner page shows: the appliance form, the last plan's result, the plans;
-the car's night charging and the water heater, their rules and tonight's plans.
+the car's night charging, the water heater and the home battery, their rules and plans.
 
 The planner itself is apps.scheduling (plan_appliance, plan_cancel); this module only
 turns its PlanRequests into sentences in the household's time ("Starts tonight at 23:15,
@@ -22,9 +22,10 @@ from apps.core.permissions import Action
 from apps.devices.models import Device, DeviceKind
 from apps.energy.costs import rounded
 from apps.households.models import Household
-from apps.portal.forms import EvRuleForm, WaterHeaterRuleForm, windows_text
+from apps.portal.forms import BatteryRuleForm, EvRuleForm, WaterHeaterRuleForm, windows_text
 from apps.scheduling.models import (
     ApplianceProgram,
+    BatteryRule,
     DailyPlan,
     DailyPlanStatus,
     EvChargingRule,
@@ -171,9 +172,11 @@ def context(
     }
 
 
-# Interruptible loads: the car's night charging and the water heater ---------------------
+# Interruptible loads: the car's night charging, the water heater, the home battery -------
 
-LOAD_KINDS = (DeviceKind.EV_CHARGER, DeviceKind.WATER_HEATER)
+LOAD_KINDS = (DeviceKind.EV_CHARGER, DeviceKind.WATER_HEATER, DeviceKind.BATTERY)
+Rule = EvChargingRule | WaterHeaterRule | BatteryRule
+RuleForm = EvRuleForm | WaterHeaterRuleForm | BatteryRuleForm
 DAILY_BADGE = {
     DailyPlanStatus.PLANNED: "ok",
     DailyPlanStatus.INFEASIBLE: "wait",
@@ -215,8 +218,9 @@ class DailyPlanRow:
     plan: DailyPlan
     badge: str
     blocks: list[str]  # "23:00-02:15 at 7.4 kW" (an en dash)
-    drawn_kwh: float  # from the house
+    drawn_kwh: float  # from the house (a battery: charged)
     stored_kwh: float  # into the car (after the charger's losses) or the water
+    given_kwh: float  # a battery: given back to the house
     ready_by: str  # "tomorrow at 07:30"
     finished: bool  # its horizon is over: the last plan, shown until the next one
     expected_cost: Decimal | None
@@ -232,21 +236,33 @@ class DailyPlanRow:
         return -self.saving if self.saving is not None and self.saving < 0 else None
 
 
+def _block_text(a: datetime, b: datetime, kw: float, *, battery: bool) -> str:
+    # The en dash stays out of the msgids: gettext's extraction mangles a \u escape.
+    values = {"span": f"{_hm(a)}\u2013{_hm(b)}", "kw": _kw(abs(kw))}
+    if not battery:
+        return _("%(span)s at %(kw)s kW") % values
+    if kw > 0:
+        return _("%(span)s charging at %(kw)s kW") % values
+    return _("%(span)s giving back %(kw)s kW") % values
+
+
 def daily_plan_row(
-    plan: DailyPlan, *, efficiency: float, now: datetime, zone: ZoneInfo
+    plan: DailyPlan, *, efficiency: float, now: datetime, zone: ZoneInfo, battery: bool = False
 ) -> DailyPlanRow:
     blocks = []
+    charged = given = 0.0
     for start, end, kw in plan.blocks:
         a = datetime.fromisoformat(start).astimezone(zone)
         b = datetime.fromisoformat(end).astimezone(zone)
-        blocks.append(
-            _("%(start)s–%(end)s at %(kw)s kW")
-            % {"start": _hm(a), "end": _hm(b), "kw": _kw(kw)}
-        )
-    drawn = plan.energy_kwh
+        blocks.append(_block_text(a, b, kw, battery=battery))
+        hours = (b - a).total_seconds() / 3600
+        charged += max(kw, 0.0) * hours
+        given += max(-kw, 0.0) * hours
+    drawn = charged if battery else plan.energy_kwh
     return DailyPlanRow(
         plan=plan, badge=DAILY_BADGE.get(DailyPlanStatus(plan.status), ""), blocks=blocks,
         drawn_kwh=round(drawn, 1), stored_kwh=round(drawn * efficiency, 1),
+        given_kwh=round(given, 1),
         ready_by=_when(plan.horizon_end, now=now, zone=zone), finished=plan.horizon_end <= now,
         expected_cost=_cents(plan.expected_cost), cost_if_now=_cents(plan.cost_if_now),
         saving=_cents(plan.saving),
@@ -255,11 +271,11 @@ def daily_plan_row(
 
 @dataclass
 class LoadCard:
-    """One EV charger or water heater: its rule, the form to set it, its current plan."""
+    """One EV charger, water heater or battery: its rule, the form to set it, its plan."""
 
     device: Device
-    rule: EvChargingRule | WaterHeaterRule | None
-    form: EvRuleForm | WaterHeaterRuleForm | None  # None: read-only
+    rule: Rule | None
+    form: RuleForm | None  # None: read-only
     plan: DailyPlanRow | None
 
     @property
@@ -267,16 +283,35 @@ class LoadCard:
         return self.device.kind == DeviceKind.EV_CHARGER
 
     @property
+    def is_battery(self) -> bool:
+        return self.device.kind == DeviceKind.BATTERY
+
+    @property
+    def capacity(self) -> str:
+        return _amount(self.rule.capacity_kwh) if isinstance(self.rule, BatteryRule) else ""
+
+    @property
+    def discharge_power(self) -> str:
+        """The battery's discharging kW: the rule's, or its rated power."""
+        if isinstance(self.rule, BatteryRule):
+            return _kw(self.rule.discharge_kw)
+        return _kw(self.device.rated_power_w / 1000)
+
+    @property
     def windows(self) -> str:
         return windows_text(self.rule.windows) if isinstance(self.rule, WaterHeaterRule) else ""
 
     @property
     def energy(self) -> str:
-        return _amount(self.rule.energy_kwh) if self.rule else ""
+        if isinstance(self.rule, EvChargingRule | WaterHeaterRule):
+            return _amount(self.rule.energy_kwh)
+        return ""
 
     @property
     def power(self) -> str:
-        """The rule's power, or the device's rated power."""
+        """The rule's power (a battery's: charging), or the device's rated power."""
+        if isinstance(self.rule, BatteryRule):
+            return _kw(self.rule.charge_kw)
         kw = self.rule.power_kw if self.rule else self.device.rated_power_w / 1000
         return _kw(kw)
 
@@ -286,9 +321,7 @@ def rule_prefix(device: Device) -> str:
     return f"rule-{device.pk.hex[:12]}"
 
 
-def rule_form(
-    device: Device, rule: EvChargingRule | WaterHeaterRule | None, data: Any = None
-) -> EvRuleForm | WaterHeaterRuleForm | None:
+def rule_form(device: Device, rule: Rule | None, data: Any = None) -> RuleForm | None:
     """The form for a device's rule (filled with it), None for a device taking no rule."""
     prefix = rule_prefix(device)
     if device.kind == DeviceKind.EV_CHARGER:
@@ -309,6 +342,16 @@ def rule_form(
                 "max_kw": heater.max_kw, "active": heater.active,
             }  # fmt: skip
         return WaterHeaterRuleForm(data, prefix=prefix, initial=initial)
+    if device.kind == DeviceKind.BATTERY:
+        battery = rule if isinstance(rule, BatteryRule) else None
+        initial = {"reserve_pct": 10, "active": True}
+        if battery:
+            initial = {
+                "capacity_kwh": battery.capacity_kwh, "max_charge_kw": battery.max_charge_kw,
+                "max_discharge_kw": battery.max_discharge_kw,
+                "reserve_pct": battery.reserve_pct, "active": battery.active,
+            }  # fmt: skip
+        return BatteryRuleForm(data, prefix=prefix, initial=initial)
     return None
 
 
@@ -316,7 +359,7 @@ def load_cards(
     *, user: Any, household: Household, now: datetime, can_control: bool,
     forms: dict[Any, Any] | None = None,
 ) -> list[LoadCard]:  # fmt: skip
-    """The household's EV chargers and water heaters, with their rules and current plans.
+    """The household's EV chargers, water heaters and batteries, with rules and plans.
 
     The plan shown is the newest one still running (its horizon not over), else the newest.
     `forms` holds a submitted form to show again with its errors.
@@ -329,6 +372,7 @@ def load_cards(
     )
     ev_rules = {r.device_id: r for r in EvChargingRule.objects.filter(device__in=devices)}
     wh_rules = {r.device_id: r for r in WaterHeaterRule.objects.filter(device__in=devices)}
+    battery_rules = {r.device_id: r for r in BatteryRule.objects.filter(device__in=devices)}
     plans: dict[Any, DailyPlan] = {}
     for plan in (
         DailyPlan.objects.restrict(user, Action.VIEW)
@@ -340,21 +384,25 @@ def load_cards(
             plans[plan.device_id] = plan
     cards = []
     for device in devices:
-        rule: EvChargingRule | WaterHeaterRule | None = ev_rules.get(device.pk) or wh_rules.get(
-            device.pk
+        rule: Rule | None = (
+            ev_rules.get(device.pk) or wh_rules.get(device.pk) or battery_rules.get(device.pk)
         )
         form = None
         if can_control:
             form = (forms or {}).get(device.pk) or rule_form(device, rule)
         shown = plans.get(device.pk)
         efficiency = float(rule.efficiency) if isinstance(rule, EvChargingRule) else 1.0
-        row = daily_plan_row(shown, efficiency=efficiency, now=now, zone=zone) if shown else None
+        battery = device.kind == DeviceKind.BATTERY
+        row = None
+        if shown:
+            row = daily_plan_row(shown, efficiency=efficiency, now=now, zone=zone, battery=battery)
         cards.append(LoadCard(device=device, rule=rule, form=form, plan=row))
     return cards
 
 
 def load_sections(cards: list[LoadCard]) -> list[dict[str, Any]]:
-    """ "Car charging" then "Hot water", each with its devices (a section without: left out)."""
+    """ "Car charging", "Hot water" then "Home battery", each with its devices (a section
+    without: left out)."""
     sections = [
         {
             "id": "car-charging", "title": _("Car charging"),
@@ -364,9 +412,15 @@ def load_sections(cards: list[LoadCard]) -> list[dict[str, Any]]:
         },
         {
             "id": "hot-water", "title": _("Hot water"),
-            "cards": [c for c in cards if not c.is_ev],
+            "cards": [c for c in cards if not c.is_ev and not c.is_battery],
             "intro": _("Your box heats the day's hot water in the cheapest of the hours you "
                        "allow."),
+        },
+        {
+            "id": "home-battery", "title": _("Home battery"),
+            "cards": [c for c in cards if c.is_battery],
+            "intro": _("Your box charges the battery when energy is cheapest and gives it back "
+                       "to the house when it is dear, never below the reserve you set."),
         },
     ]  # fmt: skip
     return [section for section in sections if section["cards"]]

@@ -472,13 +472,16 @@ def _planner_at(household: Household, device: Device) -> str:
 @login_required
 @require_POST
 def planner_rule(request: HttpRequest, household_id: Any, device_id: Any) -> HttpResponse:
-    """Add or change the night charging / hot water rule of a device; re-planned at once."""
+    """Add or change the night charging / hot water / home battery rule of a device;
+    re-planned at once."""
     household = _household(request, household_id)
     device = _rule_device(request, household, device_id)
     rule = scheduling_rules.rule_get(device=device)
     form = planner_view.rule_form(device, rule, request.POST)
     if form is None:  # not an EV charger nor a water heater: no form on the page for it
-        messages.error(request, _("Only an EV charger or a water heater takes a charging rule."))
+        messages.error(
+            request, _("Only an EV charger, a water heater or a home battery takes a rule.")
+        )
         return _planner_page(request, household, form=_plan_form(request, household), status=400)
     if form.is_valid():
         now = timezone.now()

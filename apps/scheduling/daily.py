@@ -13,7 +13,18 @@ become blocks, and the box switches the device at the blocks' edges:
 - the water heater is on/off at its rated power: a quarter planned at part power becomes
   part of the quarter at full power (next to its on neighbour), same energy;
 - a device not on at the horizon's start is switched off then, so a car plugged in at 18:00
-  waits for the night rate instead of charging at once.
+  waits for the night rate instead of charging at once;
+- the home battery (a BatteryRule) is planned over the next 24 hours from its last measured
+  charge level (a DeviceReading's soc_pct no older than an hour; none: not planned, and
+  the battery stays in self-consumption), within its reserve and capacity, ending at least
+  as full as it started. Its blocks are signed kW (+ charging, - discharging into the
+  house); the box gets `set_battery` ({"mode": "charge" | "discharge", "power_w": ...}) at
+  each block's start and {"mode": "auto"} (self-consumption) where the plan has neither:
+  at the horizon's start before the first block, after each run of blocks. Its cost is what
+  it changes on the bill on top of the other loads as planned, and the baseline it saves
+  against is self-consumption (`_self_consumption`): the battery that covers the house's
+  load from its charge and stores only the PV surplus, with the charge level it ends with
+  below the plan's bought back at the horizon's cheapest import price.
 
 Commands expire (`not_after`) once the state they set is over, so a box that was offline
 never runs a stale order much later. Re-planning the same day withdraws the commands not run
@@ -47,19 +58,23 @@ from apps.households.models import Household, MembershipRole
 from apps.scheduling import optimizer as opt
 from apps.scheduling import services
 from apps.scheduling.models import (
+    BatteryRule,
     DailyPlan,
     DailyPlanStatus,
     EvChargingRule,
     WaterHeaterRule,
 )
 from apps.tariffs.selectors import MissingPrice, NoTariff
+from apps.telemetry import selectors as telemetry_selectors
 from gateway_agent.tripmodel import WARN_AT
 
 log = logging.getLogger(__name__)
 
-EV, WATER_HEATER = "ev", "water_heater"
+EV, WATER_HEATER, BATTERY = "ev", "water_heater", "battery"
 EPS_KW = 0.001  # below 1 W a quarter counts as off
 WATER_HEATER_DAY = timedelta(hours=24)  # the heater's daily energy goes in the next 24 h
+BATTERY_DAY = timedelta(hours=24)  # the battery is planned for the next 24 h
+SOC_MAX_AGE = timedelta(hours=1)  # an older charge level is not planned from
 MAX_HORIZON = timedelta(hours=36)
 TIE_BREAK = 1e-6  # per kWh and quarter: 0.00014 over 36 h, below any tariff's price step
 SWITCH_OFF_GRACE = timedelta(hours=1)  # a last switch_off may still run this late
@@ -87,6 +102,8 @@ class _Load:
     max_kw: float
     efficiency: float = 1.0
     windows: Sequence[tuple[datetime, datetime]] = ()
+    battery: opt.Battery | None = None  # the battery's model (a battery load)
+    blocked: str | None = None  # why it cannot be planned now
 
 
 def daily_plan(*, household: Household, day: date, now: datetime) -> list[DailyPlan]:
@@ -98,19 +115,23 @@ def daily_plan(*, household: Household, day: date, now: datetime) -> list[DailyP
     wh_rules = list(
         WaterHeaterRule.objects.active().filter(household=household).select_related("device")
     )
-    if not ev_rules and not wh_rules:
+    battery_rules = list(
+        BatteryRule.objects.active().filter(household=household).select_related("device")
+    )
+    if not ev_rules and not wh_rules and not battery_rules:
         return []
     start = services._ceil_quarter(now)
     previous = {p.device_id: p for p in DailyPlan.objects.filter(household=household, day=day)}
     evs = [_ev_load(household, r, start, previous.get(r.device_id)) for r in ev_rules]
     heaters = [_heater_load(household, r, start, previous.get(r.device_id)) for r in wh_rules]
+    batteries = [_battery_load(r, start, now) for r in battery_rules]
     user = _acting_user(household)
     plans: list[DailyPlan] = []
     earlier: dict[datetime, float] = {}  # loads planned in the rounds before
-    # A problem holds one EV and one water heater: they share the limit. More of either
-    # (rare) are planned in further rounds, on top of the loads planned before.
-    for pair in zip_longest(evs, heaters):
-        loads = [load for load in pair if load is not None]
+    # A problem holds one EV, one water heater and one battery: they share the limit. More
+    # of any (rare) are planned in further rounds, on top of the loads planned before.
+    for group in zip_longest(evs, heaters, batteries):
+        loads = [load for load in group if load is not None]
         with transaction.atomic():
             plans.extend(_plan_round(household, day, start, loads, earlier, user))
     return plans
@@ -151,16 +172,26 @@ def _plan_round(
     slots = _add_load(services._with_planned_loads(context.slots, context.planned), earlier)
     ev = next((load for load in ready if load.kind == EV), None)
     heater = next((load for load in ready if load.kind == WATER_HEATER), None)
+    battery = next((load for load in ready if load.kind == BATTERY), None)
     problem = opt.Problem(
         slots=_sooner_on_ties(slots),
         limit_kw=WARN_AT * household.supply_limit().limit_va / 1000,
         ev=_ev_model(ev, start) if ev else None,
         water_heater=_heater_model(heater) if heater else None,
+        battery=battery.battery if battery else None,
         timezone=household.timezone,
     )
     result = opt.solve(problem)
     plan = result.nearest if isinstance(result, opt.Infeasible) else result
     for load in ready:
+        if load.kind == BATTERY:
+            out.append(
+                _plan_battery(household, day, start, load, slots, problem, plan, result, user)
+            )
+            for slot, value in zip(slots, _battery_kw(plan), strict=True):
+                # Only its charging adds to the load the next rounds plan around.
+                earlier[slot.start] = earlier.get(slot.start, 0.0) + max(value, 0.0)
+            continue
         kw = plan.ev_kw if load.kind == EV else plan.water_heater_kw
         alone = opt.Problem(
             slots=slots, limit_kw=problem.limit_kw, timezone=household.timezone,
@@ -180,6 +211,65 @@ def _plan_round(
         for slot, value in zip(slots, kw, strict=True):
             earlier[slot.start] = earlier.get(slot.start, 0.0) + value
     return out
+
+
+def _plan_battery(
+    household: Household,
+    day: date,
+    start: datetime,
+    load: _Load,
+    slots: list[opt.Slot],
+    problem: opt.Problem,
+    plan: opt.Plan,
+    result: opt.Plan | opt.Infeasible,
+    user: Any,
+) -> DailyPlan:
+    assert load.battery is not None
+    kw = _battery_kw(plan)
+    others = [e + w for e, w in zip(plan.ev_kw, plan.water_heater_kw, strict=True)]
+    bill = opt.Problem(slots=slots, limit_kw=problem.limit_kw, timezone=household.timezone)
+    without = _cost(bill, others)
+    expected = _cost(bill, [o + k for o, k in zip(others, kw, strict=True)]) - without
+    own, left_kwh = _self_consumption(slots, others, load.battery)
+    refill = min(s.import_price for s in slots) / load.battery.charge_efficiency
+    shortfall = plan.battery_soc_kwh[-1] - left_kwh
+    if_now = _cost(bill, [o + k for o, k in zip(others, own, strict=True)]) - without
+    if_now += shortfall * refill
+    reasons = _reasons(result, load) if isinstance(result, opt.Infeasible) else []
+    status = DailyPlanStatus.INFEASIBLE if reasons else DailyPlanStatus.PLANNED
+    blocks = _blocks(slots, kw, modulating=True, max_kw=load.max_kw)
+    _withdraw(household, day, load.device, start, user)
+    daily = _record(household, day, load, start, status, reasons, blocks, expected, if_now)
+    daily.commands.set(_issue_battery(load, blocks, user, start, load.end))
+    return daily
+
+
+def _battery_kw(plan: opt.Plan) -> list[float]:
+    """The battery's kW per slot, signed: + charging, - discharging into the house."""
+    return [c - d for c, d in zip(plan.battery_charge_kw, plan.battery_discharge_kw, strict=True)]
+
+
+def _self_consumption(
+    slots: Sequence[opt.Slot], others: Sequence[float], battery: opt.Battery
+) -> tuple[list[float], float]:
+    """What the battery does with no plan (the box's default, the saving's baseline): it
+    covers the house's load net of PV from its charge down to the reserve, and stores the
+    PV surplus up to full, within its powers. Its signed kW per slot, and the kWh left."""
+    soc = battery.initial_soc_kwh
+    powers = []
+    for slot, other in zip(slots, others, strict=True):
+        net = slot.base_load_kw + other - slot.pv_kw
+        hours = slot.duration_h
+        if net > 0:
+            room = max(0.0, soc - battery.min_soc_kwh) * battery.discharge_efficiency / hours
+            power = -min(net, battery.max_discharge_kw, room)
+            soc += power * hours / battery.discharge_efficiency
+        else:
+            room = max(0.0, battery.capacity_kwh - soc) / battery.charge_efficiency / hours
+            power = min(-net, battery.max_charge_kw, room)
+            soc += power * hours * battery.charge_efficiency
+        powers.append(power)
+    return powers, soc
 
 
 # The loads ------------------------------------------------------------------------------
@@ -216,6 +306,36 @@ def _heater_load(
         if windows else 0.0,
         max_kw=rule.power_kw, windows=windows,
     )  # fmt: skip
+
+
+def _battery_load(rule: BatteryRule, start: datetime, now: datetime) -> _Load:
+    """The battery from its last charge level (no older than SOC_MAX_AGE) to 24 h on."""
+    capacity = float(rule.capacity_kwh)
+    measured = telemetry_selectors.device_latest_soc(
+        device_id=rule.device_id, since=now - SOC_MAX_AGE
+    )
+    load = _Load(
+        kind=BATTERY, device=rule.device, end=start + BATTERY_DAY, target_kwh=0.0,
+        max_kw=max(rule.charge_kw, rule.discharge_kw),
+    )  # fmt: skip
+    if measured is None:
+        reason = _(
+            "No charge level from the battery in the last hour: it is not planned and stays "
+            "in self-consumption."
+        )
+        return replace(load, blocked=reason)
+    initial = min(max(measured[1], 0.0), 100.0) * capacity / 100
+    model = opt.Battery(
+        capacity_kwh=capacity,
+        max_charge_kw=rule.charge_kw,
+        max_discharge_kw=rule.discharge_kw,
+        initial_soc_kwh=initial,
+        charge_efficiency=float(rule.charge_efficiency),
+        discharge_efficiency=float(rule.discharge_efficiency),
+        # Below its reserve already: not lower than now (the plan ends at least as full).
+        min_soc_kwh=min(rule.reserve_kwh, initial),
+    )
+    return replace(load, target_kwh=initial, battery=model)
 
 
 def _windows(
@@ -302,6 +422,8 @@ def _why_not(loads: list[_Load], user: Any) -> dict[Any, str]:
             blocked[load.device.pk] = _("The household has no owner the box could act for.")
         elif load.device.gateway_id is None:
             blocked[load.device.pk] = _("This device is not connected to a box.")
+        elif load.blocked:
+            blocked[load.device.pk] = load.blocked
     return blocked
 
 
@@ -334,7 +456,7 @@ def _blocks(
 ) -> list[Block]:
     """Contiguous time at one power. A device that only switches runs a quarter planned
     at part power for that part of the quarter at full power, beside its on neighbour."""
-    on = [value > EPS_KW for value in kw]
+    on = [abs(value) > EPS_KW for value in kw]  # a battery's discharge is negative
     pieces: list[Block] = []
     for t, slot in enumerate(slots):
         if not on[t]:
@@ -404,6 +526,39 @@ def _issue(
                 issue("set_power_limit", block.start, run_end, limit(block))
         following = runs[index + 1][0].start if index + 1 < len(runs) else None
         issue("switch_off", run_end, following or run_end + SWITCH_OFF_GRACE)
+    return issued
+
+
+def _issue_battery(
+    load: _Load, blocks: list[Block], user: Any, start: datetime, end: datetime
+) -> list[GatewayCommand]:
+    """`set_battery` at each block's start (charge / discharge at its power), and "auto"
+    (self-consumption) where the plan has neither: before the first block, after a run."""
+    issued: list[GatewayCommand] = []
+
+    def issue(at: datetime, until: datetime, params: dict[str, Any]) -> None:
+        issued.append(
+            fleet_services.command_issue(
+                user=user,
+                device=load.device,
+                kind="set_battery",
+                params=params,
+                not_before=at,
+                not_after=until,
+            )
+        )
+
+    auto = {"mode": "auto"}
+    runs = _runs(blocks)
+    if not runs or runs[0][0].start > start:
+        issue(start, runs[0][0].start if runs else end + SWITCH_OFF_GRACE, auto)
+    for index, run in enumerate(runs):
+        for block in run:
+            mode = "charge" if block.kw > 0 else "discharge"
+            issue(block.start, block.end, {"mode": mode, "power_w": round(abs(block.kw) * 1000)})
+        run_end = run[-1].end
+        following = runs[index + 1][0].start if index + 1 < len(runs) else None
+        issue(run_end, following or run_end + SWITCH_OFF_GRACE, auto)
     return issued
 
 

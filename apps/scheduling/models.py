@@ -256,7 +256,78 @@ class WaterHeaterRule(UUIDModel):
         _check_rule_device(self, "water_heater")
 
 
-def _check_rule_device(rule: EvChargingRule | WaterHeaterRule, kind: str) -> None:
+class BatteryRuleQuerySet(HouseholdOwnedQuerySet["BatteryRule"]):
+    def active(self) -> BatteryRuleQuerySet:
+        return self.filter(active=True)
+
+
+class BatteryRule(UUIDModel):
+    """ "Plan the home battery with the tariff": charge when energy is cheap, give it back
+    when dear, never below the reserve. Without a rule (or switched off) the battery runs
+    in self-consumption, its own default."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="battery_rules"
+    )
+    device = models.OneToOneField(
+        "devices.Device", on_delete=models.CASCADE, related_name="battery_rule",
+        limit_choices_to={"kind": "battery"},
+    )  # fmt: skip
+    capacity_kwh = models.DecimalField(
+        _("usable capacity (kWh)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.1"))],
+    )  # fmt: skip
+    max_charge_kw = models.DecimalField(
+        _("charging power (kW)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("Empty: the battery's rated power."),
+    )  # fmt: skip
+    max_discharge_kw = models.DecimalField(
+        _("discharging power (kW)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("Empty: the battery's rated power."),
+    )  # fmt: skip
+    charge_efficiency = models.DecimalField(
+        _("charging efficiency"), max_digits=3, decimal_places=2, default=Decimal("0.95"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(1))],
+    )  # fmt: skip
+    discharge_efficiency = models.DecimalField(
+        _("discharging efficiency"), max_digits=3, decimal_places=2, default=Decimal("0.95"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(1))],
+    )  # fmt: skip
+    reserve_pct = models.PositiveSmallIntegerField(
+        _("reserve (%)"), default=10, validators=[MaxValueValidator(90)],
+        help_text=_("The plan never empties the battery below this charge level."),
+    )  # fmt: skip
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = BatteryRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device}: {self.capacity_kwh} kWh"
+
+    @property
+    def charge_kw(self) -> float:
+        rated = self.device.rated_power_w / 1000
+        return float(self.max_charge_kw) if self.max_charge_kw else rated
+
+    @property
+    def discharge_kw(self) -> float:
+        rated = self.device.rated_power_w / 1000
+        return float(self.max_discharge_kw) if self.max_discharge_kw else rated
+
+    @property
+    def reserve_kwh(self) -> float:
+        return float(self.capacity_kwh) * self.reserve_pct / 100
+
+    def clean(self) -> None:
+        _check_rule_device(self, "battery")
+
+
+def _check_rule_device(rule: EvChargingRule | WaterHeaterRule | BatteryRule, kind: str) -> None:
     device = rule.device if rule.device_id else None
     if device is None:
         return
@@ -288,11 +359,15 @@ class DailyPlan(UUIDModel):
     status = models.CharField(max_length=12, choices=DailyPlanStatus.choices)
     horizon_start = models.DateTimeField()
     horizon_end = models.DateTimeField()
+    # EV: into the car; water heater: drawn; battery: its charge level at the start (the
+    # plan ends at least as full)
     target_kwh = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
-    # [[start ISO, end ISO, kW drawn from the house], ...], in time order
+    # [[start ISO, end ISO, kW drawn from the house], ...], in time order; a battery's kW
+    # is signed: + charging, - discharging into the house
     blocks = models.JSONField(default=list, blank=True)
     # Money in the tariff's currency, VAT excluded: the load's energy as planned, and if it
-    # charged / heated at once (the saving is the difference).
+    # charged / heated at once (the saving is the difference). A battery: what it changes on
+    # the bill as planned (negative: it lowers it), and in self-consumption (daily.py).
     expected_cost = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     cost_if_now = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)

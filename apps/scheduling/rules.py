@@ -1,7 +1,8 @@
 """The household's standing rules for its interruptible loads: create, change, delete.
 
-A rule is "add 20 kWh to the car by 07:30 every night" (EvChargingRule) or "heat 6 kWh
-of water a day between 22:00 and 07:00" (WaterHeaterRule), one per device. Whoever may
+A rule is "add 20 kWh to the car by 07:30 every night" (EvChargingRule), "heat 6 kWh
+of water a day between 22:00 and 07:00" (WaterHeaterRule) or "plan the 10 kWh home battery
+with the tariff, never below 10 %" (BatteryRule), one per device. Whoever may
 control the household's devices may set them; every change re-plans the household's
 current day at once (apps.scheduling.daily.daily_plan), so the box follows the new rule
 tonight rather than after the nightly run.
@@ -9,7 +10,8 @@ tonight rather than after the nightly run.
 A rule switched off or deleted has no plan any more: the commands of its plans the box has
 not run yet are withdrawn and the day's plan is removed. Should the box already have run
 some of them (the charger held off until the night rate, or at a lower power), the device
-is handed back to itself: its rated power and `switch_on`, as without smart charging.
+is handed back to itself: its rated power and `switch_on`, as without smart charging; a
+battery gets `set_battery` "auto", its self-consumption.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from apps.fleet import services as fleet_services
 from apps.fleet.models import CommandStatus, GatewayCommand
 from apps.households.models import Household
 from apps.scheduling import daily
-from apps.scheduling.models import DailyPlan, EvChargingRule, WaterHeaterRule
+from apps.scheduling.models import BatteryRule, DailyPlan, EvChargingRule, WaterHeaterRule
 
-Rule = EvChargingRule | WaterHeaterRule
+Rule = EvChargingRule | WaterHeaterRule | BatteryRule
+RuleModel = type[EvChargingRule] | type[WaterHeaterRule] | type[BatteryRule]
 
 MAX_WINDOWS = 3
 RELEASE_GRACE = timedelta(hours=1)  # a hand-back not delivered by then is dropped
@@ -41,15 +44,21 @@ RAN = [CommandStatus.STARTED, CommandStatus.DONE]
 FIELDS: dict[str, tuple[str, ...]] = {
     DeviceKind.EV_CHARGER: ("departure", "energy_kwh", "max_kw", "efficiency", "active"),
     DeviceKind.WATER_HEATER: ("energy_kwh", "windows", "max_kw", "active"),
-}
+    DeviceKind.BATTERY: (
+        "capacity_kwh", "max_charge_kw", "max_discharge_kw", "charge_efficiency",
+        "discharge_efficiency", "reserve_pct", "active",
+    ),
+}  # fmt: skip
 
 
-def rule_model(device: Device) -> type[EvChargingRule] | type[WaterHeaterRule] | None:
+def rule_model(device: Device) -> RuleModel | None:
     """The rule a device of this kind takes; None: no rule for it."""
     if device.kind == DeviceKind.EV_CHARGER:
         return EvChargingRule
     if device.kind == DeviceKind.WATER_HEATER:
         return WaterHeaterRule
+    if device.kind == DeviceKind.BATTERY:
+        return BatteryRule
     return None
 
 
@@ -64,12 +73,13 @@ def household_day(*, household: Household, now: datetime) -> date:
 
 
 def rule_create(*, user: Any, device: Device, now: datetime, **values: Any) -> Rule:
-    """A rule for `device` (an EV charger or a water heater that has none), planned at once."""
+    """A rule for `device` (an EV charger, a water heater or a battery that has none),
+    planned at once."""
     _require_control(user, device)
     model = rule_model(device)
     if model is None:
         raise ValidationError(
-            {"device": _("Only an EV charger or a water heater takes a charging rule.")}
+            {"device": _("Only an EV charger, a water heater or a home battery takes a rule.")}
         )
     if rule_get(device=device) is not None:
         raise ValidationError({"device": _("This device already has a rule: change it instead.")})
@@ -114,7 +124,10 @@ def _save(rule: Rule, *, user: Any, now: datetime, values: dict[str, Any]) -> Ru
 
 def _check_values(rule: Rule) -> None:
     errors: dict[str, str] = {}
-    if rule.energy_kwh is None or Decimal(rule.energy_kwh) <= 0:
+    if isinstance(rule, BatteryRule):
+        if rule.capacity_kwh is None or Decimal(rule.capacity_kwh) <= 0:
+            errors["capacity_kwh"] = _("Give a capacity above 0 kWh.")
+    elif rule.energy_kwh is None or Decimal(rule.energy_kwh) <= 0:
         errors["energy_kwh"] = _("Give an energy above 0 kWh.")
     if isinstance(rule, WaterHeaterRule):
         windows = rule.windows
@@ -152,6 +165,12 @@ def _stand_down(household: Household, device: Device, user: Any, now: datetime) 
     plans.delete()
     if ran and device.gateway_id is not None:
         until = now + RELEASE_GRACE
+        if device.kind == DeviceKind.BATTERY:
+            fleet_services.command_issue(
+                user=user, device=device, kind="set_battery", params={"mode": "auto"},
+                not_before=now, not_after=until,
+            )  # fmt: skip
+            return
         if device.kind == DeviceKind.EV_CHARGER:
             fleet_services.command_issue(
                 user=user, device=device, kind="set_power_limit",

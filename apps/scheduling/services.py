@@ -31,6 +31,7 @@ from apps.households.models import Household
 from apps.scheduling import optimizer as opt
 from apps.scheduling.models import (
     ApplianceProgram,
+    BatteryRule,
     EvChargingRule,
     PlanningRun,
     PlanRequest,
@@ -276,7 +277,7 @@ def planning_run(*, day: Any, chunk: list[str], now: datetime) -> PlanningRun:
     for household in Household.objects.filter(pk__in=chunk).select_related("tenant"):
         try:
             moved = plans_refresh(household=household, now=now)
-            daily_plan(household=household, day=day, now=now)  # EV charging, water heater
+            daily_plan(household=household, day=day, now=now)  # EV, water heater, battery
             PlanningRun.objects.filter(pk=run.pk).update(
                 households_done=F("households_done") + 1, plans_moved=F("plans_moved") + moved
             )
@@ -294,12 +295,13 @@ def planning_run(*, day: Any, chunk: list[str], now: datetime) -> PlanningRun:
 
 def planning_run_start(*, day: Any, chunk_size: int) -> tuple[PlanningRun, list[list[str]]]:
     """The day's run and its chunks: the households with plans still to start, or with an
-    active EV charging or water heater rule (their day-ahead plan)."""
+    active EV charging, water heater or battery rule (their day-ahead plan)."""
     waiting = PlanRequest.objects.filter(status=PlanStatus.PLANNED).values_list("household_id")
     with_rules = Household.objects.filter(
         Q(pk__in=waiting)
         | Q(pk__in=EvChargingRule.objects.active().values("household_id"))
         | Q(pk__in=WaterHeaterRule.objects.active().values("household_id"))
+        | Q(pk__in=BatteryRule.objects.active().values("household_id"))
     )
     ids = [str(pk) for pk in with_rules.order_by("pk").values_list("pk", flat=True)]
     run, created = PlanningRun.objects.get_or_create(day=day)

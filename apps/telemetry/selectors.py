@@ -49,3 +49,16 @@ def batch_spans_received_since(*, since: datetime) -> list[dict[str, Any]]:
     rows = IngestedBatch.objects.filter(received_at__gte=since, first_time__isnull=False)
     fields = ("gateway__household_id", "first_time", "last_time")
     return [dict(row) for row in rows.values(*fields)]
+
+
+def device_latest_soc(*, device_id: uuid.UUID, since: datetime) -> tuple[datetime, float] | None:
+    """The device's newest reading with a charge level at or after `since`: (time, %)."""
+    row = (
+        DeviceReading.objects.filter(device_id=device_id, time__gte=since, soc_pct__isnull=False)
+        .order_by("-time", "-batch_id", "-seq")
+        .values_list("time", "soc_pct")
+        .first()
+    )
+    if row is None or row[1] is None:
+        return None
+    return row[0], float(row[1])

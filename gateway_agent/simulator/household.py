@@ -277,7 +277,10 @@ class SimulatedHousehold:
         os.replace(tmp, self.snapshot_path)
 
 
-_STATE_FIELDS = ("energy_wh", "stored_wh", "car_wh", "plugged", "temperature_c", "enabled")
+_STATE_FIELDS = (
+    "energy_wh", "stored_wh", "car_wh", "plugged", "temperature_c", "enabled",
+    "mode", "mode_power_w",  # a battery told to charge goes on charging after a restart
+)  # fmt: skip
 
 
 def _device_state(device: DeviceAdapter) -> dict[str, Any]:

@@ -263,7 +263,8 @@ def test_a_device_of_the_wrong_kind_is_a_400_not_a_500(world: World, wallbox: An
     )
     assert response.status_code == 400
     assert (
-        "Only an EV charger or a water heater takes a charging rule." in response.content.decode()
+        "Only an EV charger, a water heater or a home battery takes a rule."
+        in response.content.decode()
     )
     assert not EvChargingRule.objects.exists()
 
@@ -296,3 +297,175 @@ def test_the_neighbour_gets_a_404(world: World, wallbox: Any) -> None:
     assert EvChargingRule.objects.get().active
     anonymous = Client().post(rule_url(world, wallbox), ev_data(wallbox))
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+
+
+# The home battery -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def home_battery(wallbox: Any, world: World) -> Any:
+    """A 3 kW battery on our box whose charge level (50 %) came in ten minutes ago."""
+    import uuid
+
+    from apps.forecasting.models import Forecast
+    from apps.telemetry.models import DeviceReading
+
+    device = DeviceFactory(
+        household=world.household, gateway=world.gateways["ours"], name="Powerwall",
+        kind=DeviceKind.BATTERY, rated_power_w=3000, controllable=True,
+    )  # fmt: skip
+    DeviceReading.objects.create(
+        household=world.household, device=device, batch_id=uuid.uuid4(), seq=0,
+        time=NOW - dt.timedelta(minutes=10), power_w=0, soc_pct=50.0,
+    )  # fmt: skip
+    # The house's load: 2 kW in the evening (18:00-21:00), 0.6 kW otherwise.
+    start = NOW.astimezone(dt.UTC)
+    quarters = [start + i * dt.timedelta(minutes=15) for i in range(200)]
+    Forecast.objects.create(
+        household=world.household, kind="load", horizon="day_ahead", day=NOW.date(),
+        issued_at=start - dt.timedelta(hours=5), start=start,
+        values_wh=[500 if 18 <= q.astimezone(BRUSSELS).hour < 21 else 150 for q in quarters],
+    )  # fmt: skip
+    return device
+
+
+def battery_data(device: Any, **values: str | None) -> dict[str, str]:
+    fields = {
+        "capacity_kwh": "10", "max_charge_kw": "", "max_discharge_kw": "2.5",
+        "reserve_pct": "10", "active": "on",
+    } | values  # fmt: skip
+    return {f"{rule_prefix(device)}-{k}": v for k, v in fields.items() if v is not None}
+
+
+def battery_block_texts(plan: DailyPlan) -> list[str]:
+    out = []
+    for start, end, kw in plan.blocks:
+        a = dt.datetime.fromisoformat(start).astimezone(BRUSSELS)
+        b = dt.datetime.fromisoformat(end).astimezone(BRUSSELS)
+        verb = "charging at" if kw > 0 else "giving back"
+        out.append(f"{a:%H:%M}\u2013{b:%H:%M} {verb} {planner_kw(abs(kw))} kW")
+    return out
+
+
+def test_the_owner_adds_a_battery_rule_and_sees_its_plan_and_saving(
+    world: World, home_battery: Any
+) -> None:
+    from apps.scheduling.models import BatteryRule
+
+    owner = client_for(world, "household_owner")
+    page = owner.get(planner(world)).content.decode()
+    assert 'id="home-battery"' in page and "Home battery" in page
+    mine = card(page, home_battery)
+    assert 'data-testid="no-rule"' in mine and "runs in self-consumption" in mine
+    assert 'data-testid="rule-form"' in mine and "Usable capacity (kWh)" in mine
+
+    response = owner.post(rule_url(world, home_battery), battery_data(home_battery))
+    assert response.status_code == 302
+    assert response["Location"] == f"{planner(world)}#load-{home_battery.pk}"
+    rule = BatteryRule.objects.get(device=home_battery)
+    assert (rule.capacity_kwh, rule.max_charge_kw, rule.max_discharge_kw) == (
+        Decimal(10), None, Decimal("2.5")
+    )  # fmt: skip
+    assert (rule.reserve_pct, rule.active) == (10, True)
+    plan = DailyPlan.objects.get(device=home_battery, day=NOW.date())
+    assert plan.status == DailyPlanStatus.PLANNED and plan.blocks
+    kinds = set(plan.commands.values_list("kind", flat=True))
+    assert kinds == {"set_battery"}
+
+    page = owner.get(response["Location"]).content.decode()
+    assert "Rule saved for Powerwall: planned again at once." in page
+    mine = card(page, home_battery)
+    assert (
+        "Plans 10 kWh with the tariff, never below 10 %, charging at up to 3.0 kW and giving "
+        "back up to 2.5 kW." in mine
+    )
+    assert "Next 24 hours" in mine and "Planned" in mine
+    texts = battery_block_texts(plan)
+    assert any("charging at" in t for t in texts) and any("giving back" in t for t in texts)
+    assert all(text in mine for text in texts)
+    assert "kWh given back to the house, until tomorrow at 17:00." in mine
+    saving = rounded(plan.saving)
+    assert saving > 0
+    assert f"you save {saving} EUR against self-consumption alone" in mine
+    assert f"Effect on the bill: {rounded(plan.expected_cost)} EUR" in mine
+    # The car's and the battery's sections stay apart.
+    car = page.split('data-testid="car-charging"')[1].split("</section>")[0]
+    assert "Powerwall" not in car and "Wallbox" in car
+
+
+def test_a_battery_without_a_recent_charge_level_says_why_on_the_page(
+    world: World, home_battery: Any
+) -> None:
+    from apps.telemetry.models import DeviceReading
+
+    DeviceReading.objects.filter(device=home_battery).update(time=NOW - dt.timedelta(hours=2))
+    owner = client_for(world, "household_owner")
+    owner.post(rule_url(world, home_battery), battery_data(home_battery))
+    plan = DailyPlan.objects.get(device=home_battery)
+    assert plan.status == DailyPlanStatus.NOT_PLANNED
+    mine = card(owner.get(planner(world)).content.decode(), home_battery)
+    reasons = mine.split('data-testid="daily-reasons"')[1].split("</ul>")[0]
+    assert "No charge level from the battery in the last hour" in reasons
+    assert "Not planned" in mine
+
+
+def test_a_member_reads_the_battery_plan_but_cannot_change_it(
+    world: World, home_battery: Any
+) -> None:
+    from apps.scheduling.models import BatteryRule
+
+    client_for(world, "household_owner").post(
+        rule_url(world, home_battery), battery_data(home_battery)
+    )
+    plan = DailyPlan.objects.get(device=home_battery)
+    member = client_for(world, "household_member")
+    mine = card(member.get(planner(world)).content.decode(), home_battery)
+    assert 'data-testid="rule-form"' not in mine and 'data-testid="rule-delete"' not in mine
+    assert "Plans 10 kWh with the tariff" in mine
+    assert all(text in mine for text in battery_block_texts(plan))
+    changed = battery_data(home_battery, active=None)
+    assert member.post(rule_url(world, home_battery), changed).status_code == 403
+    assert member.post(f"{rule_url(world, home_battery)}delete/").status_code == 403
+    assert BatteryRule.objects.get().active and DailyPlan.objects.filter(device=home_battery)
+    neighbour = client_for(world, "neighbour_owner")
+    assert neighbour.post(rule_url(world, home_battery), changed).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"capacity_kwh": "0"}, "greater than or equal to 0.1"),
+        ({"capacity_kwh": "big"}, "Enter a number."),
+        ({"capacity_kwh": ""}, "This field is required."),
+        ({"reserve_pct": "95"}, "less than or equal to 90"),
+        ({"reserve_pct": "-1"}, "greater than or equal to 0"),
+        ({"max_discharge_kw": "0"}, "greater than or equal to 0.1"),
+    ],
+)
+def test_bad_battery_input_is_a_400_with_the_message_on_the_form(
+    world: World, home_battery: Any, values: dict[str, str], message: str
+) -> None:
+    from apps.scheduling.models import BatteryRule
+
+    response = client_for(world, "household_owner").post(
+        rule_url(world, home_battery), battery_data(home_battery, **values)
+    )
+    assert response.status_code == 400
+    mine = card(response.content.decode(), home_battery)
+    assert message in mine.split('data-testid="rule-form"')[1]
+    assert not BatteryRule.objects.exists()
+    assert not DailyPlan.objects.filter(device=home_battery).exists()
+
+
+def test_deleting_the_battery_rule_withdraws_its_plan(world: World, home_battery: Any) -> None:
+    from apps.scheduling.models import BatteryRule
+
+    owner = client_for(world, "household_owner")
+    owner.post(rule_url(world, home_battery), battery_data(home_battery))
+    issued = list(DailyPlan.objects.get(device=home_battery).commands.values_list("pk", flat=True))
+    response = owner.post(f"{rule_url(world, home_battery)}delete/", follow=True)
+    assert not BatteryRule.objects.exists()
+    assert not DailyPlan.objects.filter(device=home_battery).exists()
+    statuses = set(GatewayCommand.objects.filter(pk__in=issued).values_list("status", flat=True))
+    assert statuses == {CommandStatus.EXPIRED}
+    assert "Rule deleted: Powerwall is no longer planned." in response.content.decode()
