@@ -29,6 +29,21 @@ PASSWORD = "correct horse battery"
 IN_CI = bool(os.environ.get("CI"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_db_sessions(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Servers the tests start in threads (the e2e ASGI server) keep a database connection
+    per worker thread; on PostgreSQL those sessions would keep the test database from being
+    dropped at the end. Ends them before the test database is torn down."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def service_unavailable(reason: str) -> None:
     """A missing service fails the test in CI and skips it on a developer's bare machine."""
     if IN_CI:
