@@ -27,6 +27,12 @@ urlpatterns = [
         name="pairing-end",
     ),
     path("households/<uuid:household_id>/energy/", views.household_energy, name="energy"),
+    path("households/<uuid:household_id>/reports/", views.household_reports, name="reports"),
+    path(
+        "households/<uuid:household_id>/reports/<str:period>/<str:day>/",
+        views.household_report,
+        name="report",
+    ),
     path("households/<uuid:household_id>/live/", views.household_live, name="live"),
     path(
         "households/<uuid:household_id>/notifications/",

@@ -25,6 +25,9 @@ from apps.fleet.models import CommandStatus, Gateway, MeterPairing, PairingStatu
 from apps.fleet.selectors import gateway_list
 from apps.households import selectors, services
 from apps.households.models import Household
+from apps.insights import emails as insight_emails
+from apps.insights import pdf as insight_pdf
+from apps.insights import reports as insight_reports
 from apps.live import selectors as live_selectors
 from apps.live import services as live_services
 from apps.live.messages import notification_text
@@ -550,3 +553,65 @@ def household_forecast(request: HttpRequest, household_id: Any) -> HttpResponse:
         day = today - timedelta(days=1)
     context = forecast_view.context(user=request.user, household=household, day=day, now=now)
     return render(request, "portal/forecast.html", context)
+
+
+# Reports --------------------------------------------------------------------------------
+
+
+def _report_periods() -> list[tuple[str, str]]:
+    return [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
+
+
+@login_required
+def household_reports(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """The reports' entry: this month's report so far, in the household's calendar."""
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.DAY
+    ).household
+    today = periods.local_date(timezone.now(), ZoneInfo(household.timezone))
+    return redirect("portal:report", household_id=household.pk, period="month", day=today)
+
+
+@login_required
+def household_report(
+    request: HttpRequest, household_id: Any, period: str, day: str
+) -> HttpResponse:
+    """A day's, week's or month's report; `?format=csv` or `?format=pdf` to download it.
+
+    Its figures are per period (a day at the finest), so the policy is asked for daily
+    data; the peak quarter and the overloads show only to readers allowed that fine.
+    """
+    if period not in insight_reports.REPORT_PERIODS:
+        raise Http404
+    try:
+        when = date.fromisoformat(day)
+    except ValueError as error:
+        raise Http404 from error
+    if not 2000 <= when.year <= 2100:
+        raise Http404
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.DAY
+    ).household
+    report = insight_reports.report_build(
+        household=household, period=cast(insight_reports.ReportPeriodName, period), day=when
+    )
+    allowed = finest_allowed(request.user)
+    context = insight_emails.report_context(report) | {
+        "show_peak": allowed is not None and not finer(Resolution.QUARTER, allowed),
+        "show_overloads": allowed == Resolution.RAW,
+        "periods": _report_periods(),
+        "previous_date": insight_reports.previous_period(report.period, when).isoformat(),
+        "next_date": next_day(report.period, report.first_day).isoformat(),
+    }
+    name = f"report-{period}-{report.first_day.isoformat()}"
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(
+            insight_reports.report_csv(report), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(insight_pdf.report_pdf(context), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+    return render(request, "insights/report.html", context)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.energy",
     "apps.live",
     "apps.scheduling",
+    "apps.insights",
     "apps.forecasting",
     "apps.privacy",
     "apps.portal",
@@ -201,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
     "scheduling-refresh-plans": {
         "task": "apps.scheduling.tasks.refresh_plans_due",
         "schedule": crontab(minute="15,45"),
+    },
+    # Every hour: the reports of the households where it is now 07:xx (to 11:xx, catching up).
+    "insights-send-reports": {
+        "task": "apps.insights.tasks.send_due_reports",
+        "schedule": crontab(minute=5),
     },
 }
 

@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from apps.insights.models import ReportSubscription, SentReport
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("household", "user", "daily", "weekly", "monthly", "opted_in_at")
+    list_filter = ("daily", "weekly", "monthly")
+    raw_id_fields = ("household", "user")
+
+
+@admin.register(SentReport)
+class SentReportAdmin(admin.ModelAdmin):
+    list_display = ("household", "user", "period", "start", "language", "created_at")
+    list_filter = ("period", "language")
+    raw_id_fields = ("household", "user")

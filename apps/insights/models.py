@@ -1,0 +1,81 @@
+"""Report subscriptions (explicit opt-in per frequency) and the reports already sent.
+
+A `SentReport` row is written in the same transaction as the send: the unique key
+(household, user, period, start) makes a re-run of the beat task, a retried Celery task
+or two workers racing send a period's report once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import UUIDModel
+from apps.households.querysets import HouseholdOwnedQuerySet
+
+
+class ReportPeriod(models.TextChoices):
+    DAY = "day", _("Daily")
+    WEEK = "week", _("Weekly")
+    MONTH = "month", _("Monthly")
+
+
+class ReportSubscriptionQuerySet(HouseholdOwnedQuerySet["ReportSubscription"]):
+    def opted_in(self) -> ReportSubscriptionQuerySet:
+        return self.filter(models.Q(daily=True) | models.Q(weekly=True) | models.Q(monthly=True))
+
+
+class ReportSubscription(UUIDModel):
+    """A household user's explicit choice of the reports mailed to them (all off by default)."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    daily = models.BooleanField(_("daily report"), default=False)
+    weekly = models.BooleanField(_("weekly report"), default=False)
+    monthly = models.BooleanField(_("monthly report"), default=False)
+    opted_in_at = models.DateTimeField(_("opted in at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReportSubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["household", "user"], name="reportsubscription_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.household}"
+
+    def wants(self, period: str) -> bool:
+        return {"day": self.daily, "week": self.weekly, "month": self.monthly}.get(period, False)
+
+
+class SentReportQuerySet(HouseholdOwnedQuerySet["SentReport"]):
+    pass
+
+
+class SentReport(UUIDModel):
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=8, choices=ReportPeriod.choices)
+    start = models.DateField(_("first day"))  # in the household's calendar
+    language = models.CharField(_("language"), max_length=8)
+
+    objects = SentReportQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "user", "period", "start"], name="sentreport_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.period} {self.start}"

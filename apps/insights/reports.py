@@ -1,0 +1,206 @@
+"""A household's day, week or month report, built on the energy-awareness report.
+
+Every energy and money figure comes from `apps.energy.reports.energy_report` (the same
+rollups, flows and cost engine as the energy page and API), so the report reconciles with
+them to the Wh and the cent; nothing here reads raw readings. The report adds what the
+energy page does not show: the period's peak quarter, its overload episodes, the same
+period last year and the savings the scheduler made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from apps.energy.costs import rounded
+from apps.energy.reports import Report, Totals, energy_report, next_day, previous_day
+from apps.households.models import Household
+from apps.insights import selectors
+from apps.live.models import OverloadEpisode
+
+ReportPeriodName = Literal["day", "week", "month"]
+REPORT_PERIODS: tuple[ReportPeriodName, ...] = ("day", "week", "month")
+
+
+@dataclass
+class DeviceRow:
+    name: str
+    kind: str
+    energy_wh: int | None
+    cost: Decimal | None  # rounded to the cent, VAT included
+    incomplete: bool
+
+
+@dataclass
+class Figures:
+    """A period's headline figures: what the household used and paid."""
+
+    first_day: date
+    house_wh: int | None  # measured use; None: no data at all
+    import_wh: int
+    cost: Decimal | None  # rounded, None without a tariff
+    gap_bars: int
+
+    @property
+    def has_data(self) -> bool:
+        return self.house_wh is not None or self.import_wh > 0
+
+
+@dataclass
+class Peak:
+    start: datetime  # the quarter's start (UTC)
+    import_w: int  # average import power over the quarter
+
+
+@dataclass
+class Savings:
+    """What scheduling saved in the period (tariff currency, VAT excluded)."""
+
+    programmes: int = 0
+    programmes_saving: Decimal = Decimal(0)
+    daily_plans: int = 0
+    daily_plans_saving: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return rounded(self.programmes_saving + self.daily_plans_saving)
+
+
+@dataclass
+class HouseholdReport:
+    household: Household
+    period: ReportPeriodName
+    first_day: date
+    last_day: date
+    energy: Report  # the energy-awareness report the figures come from
+    currency: str
+    figures: Figures
+    devices: list[DeviceRow]
+    peak: Peak | None
+    overloads: list[OverloadEpisode]
+    previous: Figures | None
+    last_year: Figures | None
+    savings: Savings
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def totals(self) -> Totals:
+        return self.energy.totals
+
+    @property
+    def cost_error(self) -> str:
+        return self.energy.cost_error
+
+
+def first_day_of(period: ReportPeriodName, day: date) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def same_period_last_year(period: ReportPeriodName, first: date) -> date:
+    """The same day, the same ISO week (52 weeks back, the same weekdays) or the same month."""
+    if period == "week":
+        return first - timedelta(weeks=52)
+    try:
+        return first.replace(year=first.year - 1)
+    except ValueError:  # 29 February
+        return first.replace(year=first.year - 1, day=28)
+
+
+def previous_period(period: ReportPeriodName, day: date) -> date:
+    return first_day_of(period, previous_day(period, first_day_of(period, day)))
+
+
+def _figures(report: Report, first: date) -> Figures:
+    cost = rounded(report.cost.total) if report.cost else None
+    t = report.totals
+    return Figures(first, t.house_wh, t.import_wh, cost, t.gap_bars)
+
+
+def report_build(*, household: Household, period: ReportPeriodName, day: date) -> HouseholdReport:
+    """The report of the household's `period` containing `day` (its local calendar)."""
+    if period not in REPORT_PERIODS:
+        raise ValueError(f"unknown report period {period!r}")
+    first = first_day_of(period, day)
+    energy = energy_report(household=household, period=period, day=first, compare=True)
+    figures = _figures(energy, first)
+    previous_first = previous_period(period, first)
+    previous = Figures(
+        previous_first,
+        energy.previous.house_wh if energy.previous else None,
+        energy.previous.import_wh if energy.previous else 0,
+        rounded(energy.previous_cost) if energy.previous_cost is not None else None,
+        energy.previous.gap_bars if energy.previous else 0,
+    )
+    year_first = same_period_last_year(period, first)
+    last_year = _figures(
+        energy_report(household=household, period=period, day=year_first, compare=False),
+        year_first,
+    )
+    devices = [
+        DeviceRow(
+            line.device.name,
+            line.device.get_kind_display(),
+            line.energy_wh,
+            rounded(line.cost) if line.cost is not None else None,
+            line.incomplete,
+        )
+        for line in energy.devices
+    ]
+    peak = selectors.peak_quarter(household=household, start=energy.start, end=energy.end)
+    savings = selectors.scheduling_savings(household=household, start=energy.start, end=energy.end)
+    return HouseholdReport(
+        household=household,
+        period=period,
+        first_day=first,
+        last_day=next_day(period, first) - timedelta(days=1),
+        energy=energy,
+        currency=household.tenant.currency,
+        figures=figures,
+        devices=devices,
+        peak=Peak(*peak) if peak else None,
+        overloads=selectors.overload_episodes(
+            household=household, start=energy.start, end=energy.end
+        ),
+        previous=previous if previous.has_data else None,
+        last_year=last_year if last_year.has_data else None,
+        savings=Savings(*savings),
+    )
+
+
+def kwh(wh: int | None) -> Decimal | None:
+    return None if wh is None else (Decimal(wh) / 1000).quantize(Decimal("0.001"))
+
+
+def report_csv(report: HouseholdReport) -> str:
+    """One row per device, then the totals (kWh to the Wh, money to the cent)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "kind", "energy_kwh", f"cost_{report.currency.lower()}", "complete"])
+    for line in report.devices:
+        writer.writerow(
+            [line.name, line.kind, _cell(kwh(line.energy_wh)), _cell(line.cost),
+             "no" if line.incomplete else "yes"]
+        )  # fmt: skip
+    t = report.totals
+    complete = "no" if t.gap_bars else "yes"
+    writer.writerow(
+        ["total", "house", _cell(kwh(t.house_wh)), _cell(report.figures.cost), complete]
+    )
+    writer.writerow(["total", "grid_import", _cell(kwh(t.import_wh)), "", complete])
+    writer.writerow(["total", "grid_export", _cell(kwh(t.export_wh)), "", complete])
+    writer.writerow(["total", "pv_production", _cell(kwh(t.pv_wh)), "", complete])
+    writer.writerow(["total", "pv_self_consumed", _cell(kwh(t.self_consumed_wh)), "", complete])
+    writer.writerow(["total", "scheduling_savings", "", _cell(report.savings.total), "yes"])
+    return out.getvalue()
+
+
+def _cell(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
