@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
@@ -101,3 +102,8 @@ def subscriptions_in_zones(*, zones: list[str]) -> QuerySet[ReportSubscription]:
 
 def local_now(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
+
+
+def subscription_of(*, household: Any, user: Any) -> ReportSubscription | None:
+    """The user's own choice of reports for this household (None: never chosen)."""
+    return ReportSubscription.objects.filter(household=household, user=user.pk).first()

@@ -29,6 +29,11 @@ urlpatterns = [
     path("households/<uuid:household_id>/energy/", views.household_energy, name="energy"),
     path("households/<uuid:household_id>/reports/", views.household_reports, name="reports"),
     path(
+        "households/<uuid:household_id>/reports/subscription/",
+        views.report_subscription,
+        name="report-subscription",
+    ),
+    path(
         "households/<uuid:household_id>/reports/<str:period>/<str:day>/",
         views.household_report,
         name="report",

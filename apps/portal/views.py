@@ -28,6 +28,8 @@ from apps.households.models import Household
 from apps.insights import emails as insight_emails
 from apps.insights import pdf as insight_pdf
 from apps.insights import reports as insight_reports
+from apps.insights import selectors as insight_selectors
+from apps.insights import services as insight_services
 from apps.live import selectors as live_selectors
 from apps.live import services as live_services
 from apps.live.messages import notification_text
@@ -573,6 +575,28 @@ def household_reports(request: HttpRequest, household_id: Any) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def report_subscription(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """The reader's explicit choice of e-mailed reports (each frequency ticked on its own)."""
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.DAY
+    ).household
+    chosen = {f: request.POST.get(f) == "on" for f in ("daily", "weekly", "monthly")}
+    try:
+        insight_services.subscription_set(household=household, user=request.user, **chosen)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Your report e-mails are saved.")
+            if any(chosen.values())
+            else _("You will receive no report e-mails."),
+        )
+    return redirect("portal:reports", household_id=household.pk)
+
+
+@login_required
 def household_report(
     request: HttpRequest, household_id: Any, period: str, day: str
 ) -> HttpResponse:
@@ -602,6 +626,7 @@ def household_report(
         "periods": _report_periods(),
         "previous_date": insight_reports.previous_period(report.period, when).isoformat(),
         "next_date": next_day(report.period, report.first_day).isoformat(),
+        "subscription": insight_selectors.subscription_of(household=household, user=request.user),
     }
     name = f"report-{period}-{report.first_day.isoformat()}"
     if request.GET.get("format") == "csv":

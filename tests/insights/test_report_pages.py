@@ -111,3 +111,26 @@ def test_the_household_page_links_to_the_reports(world: World) -> None:
     assert response.status_code == 302 and "/reports/month/" in response["Location"]
     neighbour = client.get(reverse("portal:reports", args=[world.neighbour.pk]))
     assert neighbour.status_code == 404
+
+
+def test_the_owner_opts_in_and_out_of_report_emails_on_the_page(world: World) -> None:
+    from apps.insights.models import ReportSubscription
+
+    owner = client_for(world, "household_owner")
+    target = f"/households/{world.household.pk}/reports/subscription/"
+    page = owner.get(url(world.household)).content.decode()
+    assert (
+        'data-testid="report-subscription"' in page
+        and "checked" not in page.split('data-testid="report-subscription"')[1].split("</form>")[0]
+    )
+    response = owner.post(target, {"weekly": "on", "monthly": "on"}, follow=True)
+    assert "Your report e-mails are saved." in response.content.decode()
+    choice = ReportSubscription.objects.get(household=world.household)
+    assert (choice.daily, choice.weekly, choice.monthly) == (False, True, True)
+    assert choice.opted_in_at is not None
+    owner.post(target, {})  # nothing ticked: opted out
+    choice.refresh_from_db()
+    assert (choice.daily, choice.weekly, choice.monthly) == (False, False, False)
+    # Someone who may not read the household's consumption cannot subscribe to it.
+    assert client_for(world, "neighbour_owner").post(target, {"daily": "on"}).status_code == 404
+    assert client_for(world, "household_owner").get(target).status_code == 405
