@@ -583,7 +583,10 @@ def report_subscription(request: HttpRequest, household_id: Any) -> HttpResponse
     ).household
     chosen = {f: request.POST.get(f) == "on" for f in ("daily", "weekly", "monthly")}
     try:
-        insight_services.subscription_set(household=household, user=request.user, **chosen)
+        insight_services.subscription_set(
+            household=household, user=request.user,
+            daily=chosen["daily"], weekly=chosen["weekly"], monthly=chosen["monthly"],
+        )  # fmt: skip
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
