@@ -48,7 +48,8 @@ def period_title(report: HouseholdReport) -> str:
         return _("Your day: %(date)s") % {"date": first}
     last = formats.date_format(report.last_day, "DATE_FORMAT")
     if report.period == "week":
-        return _("Your week: %(first)s \u2013 %(last)s") % {"first": first, "last": last}
+        # The en dash stays out of the msgid: gettext's extraction mangles a \u escape.
+        return _("Your week: %(span)s") % {"span": f"{first} \u2013 {last}"}
     return _("Your month: %(month)s") % {
         "month": formats.date_format(report.first_day, "YEAR_MONTH_FORMAT")
     }

@@ -162,3 +162,19 @@ def test_monthly_on_the_first_and_in_the_users_language(
     assert periods == {("day", date(2026, 10, 31), "nl"), ("month", date(2026, 10, 1), "nl")}
     assert any("oktober 2026" in m.subject for m in mail.outbox)
     assert services.reports_send_due(now=first_of_november + timedelta(hours=5)) == 0  # 12:30
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("fr", "Votre semaine"), ("nl", "Uw week"), ("it", "La tua settimana"), ("en", "Your week")],
+)
+def test_the_week_title_is_translated(
+    world: World, weeks: dict[str, Any], language: str, title: str
+) -> None:
+    from apps.insights.emails import period_title
+
+    report = report_build(household=world.household, period="week", day=WEEK)
+    from django.utils import translation
+
+    with translation.override(language):
+        assert period_title(report).startswith(title)
