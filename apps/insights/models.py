@@ -79,3 +79,47 @@ class SentReport(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.period} {self.start}"
+
+
+class TipStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Dismissed")
+    DONE = "done", _("Done")
+
+
+class TipStateQuerySet(HouseholdOwnedQuerySet["TipState"]):
+    pass
+
+
+class TipState(UUIDModel):
+    """What the household did with a coaching tip (one row per household and tip).
+
+    `kind` is the tip's kind, with the appliance's name for the per-appliance tips
+    ("appliance_consumption:Fridge"): a household may get that tip for several appliances.
+    `title` and `eur_per_year` are the tip's as last computed (frozen once the tip is done
+    or dismissed: what the habit is worth), the figure in the tenant's currency."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="tip_states"
+    )
+    kind = models.CharField(_("tip"), max_length=160)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=TipStatus.choices, default=TipStatus.OPEN
+    )
+    eur_per_year = models.DecimalField(
+        _("worth per year"), max_digits=12, decimal_places=2, default=0
+    )
+    first_seen_at = models.DateTimeField(_("first seen at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    objects = TipStateQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["household", "kind"], name="tipstate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.kind} {self.status}"

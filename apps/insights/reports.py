@@ -71,6 +71,16 @@ class Savings:
 
 
 @dataclass
+class Habits:
+    """The coaching tips taken up so far (worth per year together, tenant currency) and
+    the tips still open."""
+
+    done: int = 0
+    done_per_year: Decimal = Decimal(0)
+    open: int = 0
+
+
+@dataclass
 class HouseholdReport:
     household: Household
     period: ReportPeriodName
@@ -86,6 +96,7 @@ class HouseholdReport:
     last_year: Figures | None
     savings: Savings
     notes: list[str] = field(default_factory=list)
+    habits: Habits = field(default_factory=Habits)
 
     @property
     def totals(self) -> Totals:
@@ -172,6 +183,7 @@ def report_build(*, household: Household, period: ReportPeriodName, day: date) -
         previous=previous if previous.has_data else None,
         last_year=last_year if last_year.has_data else None,
         savings=Savings(*savings),
+        habits=Habits(*selectors.tip_habits(household=household)),
     )
 
 

@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
+from apps.core.permissions import Action
 from apps.energy.models import HouseholdEnergy, Resolution
 from apps.households.models import Household
-from apps.insights.models import ReportSubscription
+from apps.insights.models import ReportSubscription, TipState, TipStatus
 from apps.live.models import OverloadEpisode
 from apps.scheduling.models import DailyPlan, DailyPlanStatus, PlanRequest, PlanStatus
 
@@ -107,3 +108,29 @@ def local_now(moment: datetime, zone: str) -> datetime:
 def subscription_of(*, household: Any, user: Any) -> ReportSubscription | None:
     """The user's own choice of reports for this household (None: never chosen)."""
     return ReportSubscription.objects.filter(household=household, user=user.pk).first()
+
+
+# Coaching tips' states ---------------------------------------------------------------------
+
+
+def tips_may_change(*, user: Any, household: Household) -> bool:
+    """Whether `user` may dismiss or tick off the household's tips (owners, and members the
+    owner let control devices; never tenant staff)."""
+    return Household.objects.restrict(user, Action.CONTROL_DEVICES).filter(pk=household.pk).exists()
+
+
+def tip_states(*, household: Household, status: str | None = None) -> QuerySet[TipState]:
+    states = TipState.objects.filter(household=household)
+    if status is not None:
+        states = states.filter(status=status)
+    return states.order_by("-eur_per_year", "kind")
+
+
+def tip_habits(*, household: Household) -> tuple[int, Decimal, int]:
+    """Tips done so far, what they are worth per year together, and the open tips' count."""
+    row = TipState.objects.filter(household=household).aggregate(
+        done=Count("pk", filter=Q(status=TipStatus.DONE)),
+        worth=Sum("eur_per_year", filter=Q(status=TipStatus.DONE)),
+        open=Count("pk", filter=Q(status=TipStatus.OPEN)),
+    )
+    return row["done"], row["worth"] or Decimal(0), row["open"]

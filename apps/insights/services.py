@@ -23,8 +23,9 @@ from apps.core.permissions import Action
 from apps.energy.reports import previous_day
 from apps.households.models import Household
 from apps.insights import selectors
+from apps.insights.coaching import Tip, coaching_tips
 from apps.insights.emails import report_email
-from apps.insights.models import ReportSubscription, SentReport
+from apps.insights.models import ReportSubscription, SentReport, TipState, TipStatus
 from apps.insights.reports import ReportPeriodName, first_day_of, report_build
 from apps.privacy.policy import Resolution, consumption_access
 
@@ -145,3 +146,71 @@ def reports_send_due(*, now: datetime) -> int:
             subscription_id=due.subscription_id, period=due.period, first_day=due.first_day
         )
     return sent
+
+
+# Coaching tips: what the household does with them ----------------------------------------
+
+
+def tip_key(tip: Tip) -> str:
+    """The state's key of a tip: its kind, with the appliance for the per-appliance tips."""
+    device = tip.evidence.get("device")
+    key = f"{tip.kind}:{device}" if device else tip.kind
+    return key[: TipState._meta.get_field("kind").max_length]
+
+
+def tips_refresh(
+    *, household: Household, now: datetime | None = None
+) -> list[tuple[Tip, TipState]]:
+    """Compute the household's tips and record a state for each (the biggest saving first).
+
+    A new tip is open; an open one takes the new figure and title; a dismissed or done one
+    stays as it is (its figure is what the habit was worth). A tip no longer found keeps
+    its state too."""
+    now = now or timezone.now()
+    out = []
+    for tip in coaching_tips(household=household, now=now):
+        title = tip.title[: TipState._meta.get_field("title").max_length]
+        state, created = TipState.objects.get_or_create(
+            household=household,
+            kind=tip_key(tip),
+            defaults={
+                "title": title, "eur_per_year": tip.eur_per_year,
+                "first_seen_at": now, "updated_at": now,
+            },
+        )  # fmt: skip
+        if not created and state.status == TipStatus.OPEN:
+            state.title, state.eur_per_year, state.updated_at = title, tip.eur_per_year, now
+            state.save(update_fields=["title", "eur_per_year", "updated_at"])
+        out.append((tip, state))
+    return out
+
+
+def _tip_set(
+    *, user: Any, household: Household, kind: str, status: str, now: datetime | None
+) -> TipState:
+    if not selectors.tips_may_change(user=user, household=household):
+        raise PermissionDenied(_("You cannot change this household's tips."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = TipState.objects.select_for_update().filter(household=household, kind=kind).first()
+        if state is None:
+            raise TipState.DoesNotExist(kind)
+        state.status = status
+        state.updated_at = now
+        state.done_at = now if status == TipStatus.DONE else None
+        state.save(update_fields=["status", "updated_at", "done_at"])
+    return state
+
+
+def tip_dismiss(
+    *, user: Any, household: Household, kind: str, now: datetime | None = None
+) -> TipState:
+    """The household does not want this tip: it is no longer shown."""
+    return _tip_set(user=user, household=household, kind=kind, status=TipStatus.DISMISSED, now=now)
+
+
+def tip_done(
+    *, user: Any, household: Household, kind: str, now: datetime | None = None
+) -> TipState:
+    """The household took this habit up: it counts in the reports at its € per year."""
+    return _tip_set(user=user, household=household, kind=kind, status=TipStatus.DONE, now=now)

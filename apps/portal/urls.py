@@ -38,6 +38,13 @@ urlpatterns = [
         views.household_report,
         name="report",
     ),
+    path("households/<uuid:household_id>/insights/", views.household_insights, name="insights"),
+    path(
+        "households/<uuid:household_id>/insights/tips/dismiss/",
+        views.tip_dismiss,
+        name="tip-dismiss",
+    ),
+    path("households/<uuid:household_id>/insights/tips/done/", views.tip_done, name="tip-done"),
     path("households/<uuid:household_id>/live/", views.household_live, name="live"),
     path(
         "households/<uuid:household_id>/notifications/",

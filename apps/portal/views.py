@@ -30,6 +30,8 @@ from apps.insights import pdf as insight_pdf
 from apps.insights import reports as insight_reports
 from apps.insights import selectors as insight_selectors
 from apps.insights import services as insight_services
+from apps.insights.comparison import compare
+from apps.insights.models import TipState, TipStatus
 from apps.live import selectors as live_selectors
 from apps.live import services as live_services
 from apps.live.messages import notification_text
@@ -643,3 +645,87 @@ def household_report(
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
     return render(request, "insights/report.html", context)
+
+
+# Insights: comparison and coaching tips ----------------------------------------------------
+
+
+def _comparison_text(comparison: Any) -> str:
+    """The percentile in plain words."""
+    if not comparison.available or comparison.percentile is None:
+        return ""
+    less = comparison.percentile
+    if less <= 20:
+        return _("You are among the most efficient: only %(less)s %% of them used less.") % {
+            "less": less
+        }
+    if less >= 80:
+        return _("You used more than most of them: %(less)s %% used less.") % {"less": less}
+    return _("%(less)s %% of them used less than you, %(more)s %% more.") % {
+        "less": less,
+        "more": 100 - less,
+    }
+
+
+@login_required
+def household_insights(request: HttpRequest, household_id: Any) -> HttpResponse:
+    """Last full month against similar households, and the coaching tips with what the
+    household did with them. Monthly and daily figures only: the policy is asked for DAY."""
+    household = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.DAY
+    ).household
+    now = timezone.now()
+    today = periods.local_date(now, ZoneInfo(household.timezone))
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    comparison = compare(household, month)
+    currency = household.tenant.currency
+    tips = insight_services.tips_refresh(household=household, now=now)
+    done = insight_selectors.tip_states(household=household, status=TipStatus.DONE)
+    context = {
+        "household": household,
+        "month": month,
+        "comparison": comparison,
+        "comparison_text": _comparison_text(comparison),
+        "open_tips": [
+            {
+                "kind": state.kind,
+                "title": tip.title,
+                "body": tip.body,
+                "worth": insight_emails.money(tip.eur_per_year, tip.currency),
+            }
+            for tip, state in tips
+            if state.status == TipStatus.OPEN
+        ],
+        "done_tips": [
+            {"title": state.title, "worth": insight_emails.money(state.eur_per_year, currency)}
+            for state in done
+        ],
+        "can_change": insight_selectors.tips_may_change(user=request.user, household=household),
+    }
+    return render(request, "insights/insights.html", context)
+
+
+def _tip_action(request: HttpRequest, household_id: Any, service: Any, done: bool) -> HttpResponse:
+    household = _household(request, household_id)
+    kind = request.POST.get("kind", "")
+    try:  # PermissionDenied (staff, members without control): a 403
+        service(user=request.user, household=household, kind=kind)
+    except TipState.DoesNotExist as error:
+        raise Http404 from error
+    messages.success(
+        request,
+        _("Well done: this habit now counts in your reports.") if done else _("Tip dismissed."),
+    )
+    return redirect("portal:insights", household_id=household.pk)
+
+
+@login_required
+@require_POST
+def tip_dismiss(request: HttpRequest, household_id: Any) -> HttpResponse:
+    return _tip_action(request, household_id, insight_services.tip_dismiss, done=False)
+
+
+@login_required
+@require_POST
+def tip_done(request: HttpRequest, household_id: Any) -> HttpResponse:
+    return _tip_action(request, household_id, insight_services.tip_done, done=True)
