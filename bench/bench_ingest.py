@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _django
+from _fleet import METER_ID, bench_household, bench_tenant, paired_box
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = os.cpu_count() or 1
@@ -33,7 +34,6 @@ BATCHES_PER_GATEWAY = int(os.environ.get("BENCH_BATCHES", "6"))
 METER_READINGS = 300  # five minutes at one telegram a second
 DEVICES = 4
 DEVICE_READINGS = 30  # every ten seconds for five minutes
-METER_ID = "1SAG1100042181"
 
 
 def require_postgres() -> None:
@@ -44,47 +44,27 @@ def require_postgres() -> None:
 
 def build_fleet() -> list[dict]:
     """Gateways claimed, keyed and paired through the services, as in the field."""
-    from decimal import Decimal
-
-    from apps.accounts.models import User
-    from apps.core.meter_points import with_check_digit
     from apps.devices.models import Device
-    from apps.fleet import services
-    from apps.households.models import Household
-    from apps.tenants.models import Tenant
 
-    tenant = Tenant.objects.create(
-        slug="bench", name="Bench", country="BE", currency="EUR", timezone="Europe/Brussels",
-        language="nl", dso_name="Fluvius", meter_protocol="p1_emucs",
-    )  # fmt: skip
-    admin = User.objects.create(username="bench-admin", role="platform_admin")
+    tenant, admin = bench_tenant()
     boxes = []
     for n in range(GATEWAYS):
-        household = Household.objects.create(
-            tenant=tenant, name=f"H{n}", address="1 Kerkstraat", postcode="9000", city="Gent",
-            timezone="Europe/Brussels", meter_point_id=with_check_digit("BE", f"5414{n:013d}"),
-            contracted_power_kva=Decimal("9.2"),
-        )  # fmt: skip
+        household = bench_household(tenant, n)
         devices = [
             Device.objects.create(household=household, name=f"D{d}", kind="smart_plug",
                                   rated_power_w=2000)
             for d in range(DEVICES)
         ]  # fmt: skip
-        serial = f"HEB-BENCH-{n:04d}"
-        services.gateway_register(tenant=tenant, serial=serial, claim_code="BENCHCODE123")
-        gateway = services.gateway_claim(
-            user=admin, household=household, serial=serial, claim_code="BENCHCODE123"
+        box = paired_box(
+            tenant=tenant, admin=admin, household=household, serial=f"HEB-BENCH-{n:04d}"
         )
-        issued, _ = services.gateway_provision(serial=serial, claim_code="BENCHCODE123")
-        pairing = services.pairing_request(user=admin, gateway=gateway)
-        services.pairing_approve(user=admin, pairing=pairing, meter_id=METER_ID)
         boxes.append(
             {
-                "serial": serial,
-                "key_id": issued.credential.key_id,
-                "secret": base64.urlsafe_b64decode(issued.secret),
+                "serial": box.serial,
+                "key_id": box.key_id,
+                "secret": box.secret,
                 "household_id": str(household.pk),
-                "gateway_id": str(gateway.pk),
+                "gateway_id": str(box.gateway.pk),
                 "devices": [str(d.pk) for d in devices],
             }
         )

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import _django
+from _fleet import METER_ID, bench_household, bench_tenant, paired_box
 
 ROOT = Path(__file__).resolve().parent.parent
 SOCKETS = int(os.environ.get("BENCH_SOCKETS", "1000"))
@@ -50,7 +51,6 @@ DRAIN_S = float(os.environ.get("BENCH_DRAIN_S", "15"))
 CONNECTING = 64  # socket handshakes at once
 SERVERS = 2
 METER_READINGS = 10  # ten seconds of telegrams per batch
-METER_ID = "1SAG1100042181"
 TELEMETRY = "/api/agent/v1/telemetry/"
 
 
@@ -77,44 +77,25 @@ class Home:
 
 def build_fleet() -> list[Home]:
     """Households with an owner (a real session each) and a claimed, paired, keyed box."""
-    from decimal import Decimal
-
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
     from apps.accounts.models import User
-    from apps.core.meter_points import with_check_digit
     from apps.devices.models import Device
-    from apps.fleet import services
-    from apps.households.models import Household
     from apps.households.services import household_add_owner
-    from apps.tenants.models import Tenant
 
-    tenant = Tenant.objects.create(
-        slug="bench", name="Bench", country="BE", currency="EUR", timezone="Europe/Brussels",
-        language="nl", dso_name="Fluvius", meter_protocol="p1_emucs",
-    )  # fmt: skip
-    admin = User.objects.create(username="bench-admin", role="platform_admin")
+    tenant, admin = bench_tenant()
     homes = []
     for n in range(HOUSEHOLDS):
-        household = Household.objects.create(
-            tenant=tenant, name=f"H{n}", address="1 Kerkstraat", postcode="9000", city="Gent",
-            timezone="Europe/Brussels", meter_point_id=with_check_digit("BE", f"5414{n:013d}"),
-            contracted_power_kva=Decimal("9.2"),
-        )  # fmt: skip
+        household = bench_household(tenant, n)
         owner = User.objects.create(username=f"owner{n}", role="household_owner", tenant=tenant)
         household_add_owner(household=household, user=owner)
         device = Device.objects.create(
             household=household, name="Washer", kind="smart_plug", rated_power_w=2000
         )
-        serial = f"HEB-LIVE-{n:05d}"
-        services.gateway_register(tenant=tenant, serial=serial, claim_code="BENCHCODE123")
-        gateway = services.gateway_claim(
-            user=admin, household=household, serial=serial, claim_code="BENCHCODE123"
+        box = paired_box(
+            tenant=tenant, admin=admin, household=household, serial=f"HEB-LIVE-{n:05d}"
         )
-        issued, _ = services.gateway_provision(serial=serial, claim_code="BENCHCODE123")
-        pairing = services.pairing_request(user=admin, gateway=gateway)
-        services.pairing_approve(user=admin, pairing=pairing, meter_id=METER_ID)
         session = SessionStore()
         session[SESSION_KEY] = str(owner.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -123,9 +104,9 @@ def build_fleet() -> list[Home]:
         homes.append(
             Home(
                 household_id=str(household.pk),
-                serial=serial,
-                key_id=issued.credential.key_id,
-                secret=base64.urlsafe_b64decode(issued.secret),
+                serial=box.serial,
+                key_id=box.key_id,
+                secret=box.secret,
                 device_id=str(device.pk),
                 session_key=str(session.session_key),
             )
