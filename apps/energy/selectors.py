@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from apps.devices.models import Device
@@ -124,3 +124,20 @@ def _missing_device(
         complete=False,
         gap_quarters=periods.quarter_count(start, end),
     )
+
+
+def peak_quarter(*, household: Any, start: datetime, end: datetime) -> tuple[datetime, int] | None:
+    """The quarter of [start, end) with the highest grid import (its start and average W)."""
+    row = (
+        HouseholdEnergy.objects.filter(
+            household=household,
+            resolution=Resolution.QUARTER,
+            start__gte=start,
+            start__lt=end,
+            peak_import_w__gt=0,
+        )
+        .order_by("-peak_import_w", "start")
+        .values_list("start", "peak_import_w")
+        .first()
+    )
+    return (row[0], row[1]) if row else None

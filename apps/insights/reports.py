@@ -16,11 +16,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from apps.energy import selectors as energy_selectors
 from apps.energy.costs import rounded
 from apps.energy.reports import Report, Totals, energy_report, next_day, previous_day
 from apps.households.models import Household
 from apps.insights import selectors
+from apps.live import selectors as live_selectors
 from apps.live.models import OverloadEpisode
+from apps.scheduling import selectors as scheduling_selectors
 
 ReportPeriodName = Literal["day", "week", "month"]
 REPORT_PERIODS: tuple[ReportPeriodName, ...] = ("day", "week", "month")
@@ -165,8 +168,10 @@ def report_build(*, household: Household, period: ReportPeriodName, day: date) -
         )
         for line in energy.devices
     ]
-    peak = selectors.peak_quarter(household=household, start=energy.start, end=energy.end)
-    savings = selectors.scheduling_savings(household=household, start=energy.start, end=energy.end)
+    peak = energy_selectors.peak_quarter(household=household, start=energy.start, end=energy.end)
+    savings = scheduling_selectors.savings_between(
+        household=household, start=energy.start, end=energy.end
+    )
     return HouseholdReport(
         household=household,
         period=period,
@@ -177,7 +182,7 @@ def report_build(*, household: Household, period: ReportPeriodName, day: date) -
         figures=figures,
         devices=devices,
         peak=Peak(*peak) if peak else None,
-        overloads=selectors.overload_episodes(
+        overloads=live_selectors.overload_episodes_between(
             household=household, start=energy.start, end=energy.end
         ),
         previous=previous if previous.has_data else None,

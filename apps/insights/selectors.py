@@ -1,10 +1,7 @@
-"""Reads for the reports: the period's peak quarter, overloads, scheduling savings, and the
-subscriptions due at a given moment (domain functions: no user, no policy; the portal asks
-the data-access policy first).
-
-The energy, live and scheduling apps have no selector for these period reads yet; they
-are read here from their rollup / episode / plan tables, never from raw readings.
-"""
+"""Reads for the reports: the subscriptions due at a given moment and the tips (domain
+functions: no user, no policy; the portal asks the data-access policy first). A period's
+peak quarter, overloads and scheduling savings come from the energy, live and scheduling
+apps' own selectors."""
 
 from __future__ import annotations
 
@@ -16,70 +13,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.core.permissions import Action
-from apps.energy.models import HouseholdEnergy, Resolution
 from apps.households.models import Household
 from apps.insights.models import ReportSubscription, TipState, TipStatus
-from apps.live.models import OverloadEpisode
-from apps.scheduling.models import DailyPlan, DailyPlanStatus, PlanRequest, PlanStatus
-
-
-def peak_quarter(
-    *, household: Household, start: datetime, end: datetime
-) -> tuple[datetime, int] | None:
-    """The quarter of [start, end) with the highest grid import (its start and average W)."""
-    row = (
-        HouseholdEnergy.objects.filter(
-            household=household,
-            resolution=Resolution.QUARTER,
-            start__gte=start,
-            start__lt=end,
-            peak_import_w__gt=0,
-        )
-        .order_by("-peak_import_w", "start")
-        .values_list("start", "peak_import_w")
-        .first()
-    )
-    return (row[0], row[1]) if row else None
-
-
-def overload_episodes(
-    *, household: Household, start: datetime, end: datetime
-) -> list[OverloadEpisode]:
-    return list(
-        OverloadEpisode.objects.filter(
-            household=household, started_at__gte=start, started_at__lt=end
-        ).order_by("started_at")
-    )
-
-
-def scheduling_savings(
-    *, household: Household, start: datetime, end: datetime
-) -> tuple[int, Decimal, int, Decimal]:
-    """Programmes run in [start, end) and interruptible-load plans starting in it, with what
-    each saved against starting at once (cost_if_now - expected_cost, VAT excluded)."""
-    programmes = PlanRequest.objects.filter(
-        household=household,
-        status=PlanStatus.DONE,
-        planned_start__gte=start,
-        planned_start__lt=end,
-        expected_cost__isnull=False,
-        cost_if_now__isnull=False,
-    )
-    plans = DailyPlan.objects.filter(
-        household=household,
-        horizon_start__gte=start,
-        horizon_start__lt=end,
-        expected_cost__isnull=False,
-        cost_if_now__isnull=False,
-    ).exclude(status=DailyPlanStatus.NOT_PLANNED)
-    programme_savings = [p.saving or Decimal(0) for p in programmes]
-    plan_savings = [p.saving or Decimal(0) for p in plans]
-    return (
-        len(programme_savings),
-        sum(programme_savings, Decimal(0)),
-        len(plan_savings),
-        sum(plan_savings, Decimal(0)),
-    )
 
 
 def subscription_zones() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -26,6 +27,17 @@ def live_history(*, household_id: Any) -> list[dict[str, Any]]:
 
 def overload_episodes(*, household_id: Any, limit: int = 20) -> list[OverloadEpisode]:
     return list(OverloadEpisode.objects.filter(household_id=household_id)[:limit])
+
+
+def overload_episodes_between(
+    *, household: Any, start: datetime, end: datetime
+) -> list[OverloadEpisode]:
+    """The episodes that started in [start, end), oldest first."""
+    return list(
+        OverloadEpisode.objects.filter(
+            household=household, started_at__gte=start, started_at__lt=end
+        ).order_by("started_at")
+    )
 
 
 def guard_actions(*, household_id: Any, limit: int = 20) -> list[GuardAction]:
