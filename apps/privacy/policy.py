@@ -13,7 +13,6 @@ log, extend this module (privacy issue).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -22,27 +21,9 @@ from django.utils.translation import gettext as _
 
 from apps.core.permissions import Action, Role
 from apps.households.models import Household
-
-
-class Resolution(StrEnum):
-    RAW = "raw"
-    QUARTER = "15m"
-    HALF_HOUR = "30m"
-    HOUR = "1h"
-    DAY = "1d"
-    MONTH = "1mo"
-
+from apps.privacy.models import Purpose, Resolution
 
 FINEST_FIRST = list(Resolution)
-
-
-class Purpose(StrEnum):
-    OWN_USE = "own_use"  # the household looking at its own home
-    BILLING = "billing"
-    GRID_OPERATION = "grid_operation"
-    ENERGY_SERVICES = "energy_services"
-    MARKETING = "marketing"
-    RESEARCH = "research"
 
 
 # The finest resolution each role may read without a consent (None: nothing).
