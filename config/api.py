@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.v1.views import MeView
 from apps.devices.api.v1.views import DeviceViewSet
+from apps.energy.api.v1.consumption import HouseholdConsumptionView
 from apps.energy.api.v1.views import HouseholdEnergyView
 from apps.fleet.api.v1.views import GatewayViewSet
 from apps.households.api.v1.views import (
@@ -13,6 +14,8 @@ from apps.households.api.v1.views import (
     MemberDetailView,
     MemberListView,
 )
+from apps.privacy.api.v1.consent import HouseholdAccessLogView, HouseholdConsentView
+from apps.privacy.api.v1.views import HouseholdErasureView, HouseholdExportView
 from apps.tenants.api.v1.views import TenantViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -44,6 +47,31 @@ urlpatterns = [
         "households/<uuid:household_id>/energy/",
         HouseholdEnergyView.as_view(),
         name="household-energy",
+    ),
+    path(
+        "households/<uuid:household_id>/consumption/",
+        HouseholdConsumptionView.as_view(),
+        name="household-consumption",
+    ),
+    path(
+        "households/<uuid:household_id>/consents/",
+        HouseholdConsentView.as_view(),
+        name="household-consents",
+    ),
+    path(
+        "households/<uuid:household_id>/access-log/",
+        HouseholdAccessLogView.as_view(),
+        name="household-access-log",
+    ),
+    path(
+        "households/<uuid:household_id>/export/",
+        HouseholdExportView.as_view(),
+        name="household-export",
+    ),
+    path(
+        "households/<uuid:household_id>/erasure/",
+        HouseholdErasureView.as_view(),
+        name="household-erasure",
     ),
     *router.urls,
 ]

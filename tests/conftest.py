@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -42,6 +43,31 @@ def _close_stray_test_db_sessions(django_db_setup: Any, django_db_blocker: Any) 
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def mfa_login(client: Any, user: Any) -> Any:
+    """Sign `user` in as the password and a TOTP code would: a confirmed TOTP device and a
+    session verified just now (staff need it for every page, households to control devices)."""
+    client.force_login(user)
+    return mfa_verify_session(client, user)
+
+
+def mfa_verify_session(client: Any, user: Any) -> Any:
+    """Mark the signed-in `client`'s session as having given a good TOTP code just now."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.accounts import mfa
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[mfa.VERIFIED_AT_KEY] = time.time()
+    session[mfa.HAS_DEVICE_KEY] = True
+    session.save()
+    return client
 
 
 def service_unavailable(reason: str) -> None:

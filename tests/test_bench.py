@@ -95,3 +95,20 @@ def test_schedule_bench_plans_on_the_demo_tariffs_and_agrees_with_brute_force() 
     assert figures["plans_breaking_a_constraint"] == 0
     assert figures["saving_vs_now_pct"] >= 0
     assert {"median_solve_ms", "households_per_min"} <= figures.keys()
+
+
+def test_reports_bench_reads_each_comparison_group_once() -> None:
+    """120 households: each candidate group (48 narrow, 16 without the heating type, 4
+    regions, the tenant) is read once, not once per household."""
+    from tests.conftest import service_unavailable
+
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    result = bench("reports", BENCH_HOUSEHOLDS="120", BENCH_SOLO="3")
+    assert result.returncode == 0, result.stdout[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures)[:3] == ["bench", "households", "ms_per_household"]
+    assert figures["bench"] == "reports" and figures["households"] == 120
+    assert figures["compared"] == 120
+    assert figures["group_reads"] <= 48 + 16 + 4 + 1
+    assert figures["ms_per_household"] > 0 and figures["compare_ms_per_household"] > 0

@@ -77,3 +77,42 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = run(env, "manage.py", "check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+HARDENING_PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s;"
+    "print(json.dumps({k: getattr(s, k) for k in ("
+    "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY',"
+    " 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS',"
+    " 'SECURE_HSTS_PRELOAD', 'SECURE_PROXY_SSL_HEADER', 'SECURE_CONTENT_TYPE_NOSNIFF',"
+    " 'X_FRAME_OPTIONS', 'DEBUG', 'MIDDLEWARE', 'AUTHENTICATION_BACKENDS',"
+    " 'CONTENT_SECURITY_POLICY', 'AXES_FAILURE_LIMIT', 'MFA_STEP_UP_MINUTES')}, default=str))"
+)
+
+
+def test_production_is_hardened() -> None:
+    result = run(production_env(), "-c", HARDENING_PROBE)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    for flag in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+                 "SECURE_SSL_REDIRECT", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+                 "SECURE_CONTENT_TYPE_NOSNIFF"):  # fmt: skip
+        assert found[flag] is True, flag
+    assert found["DEBUG"] is False and found["X_FRAME_OPTIONS"] == "DENY"
+    assert found["SECURE_HSTS_SECONDS"] >= 31536000
+    assert found["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    middleware = found["MIDDLEWARE"]
+    for name in ("csp.middleware.CSPMiddleware", "django_otp.middleware.OTPMiddleware",
+                 "apps.accounts.middleware.MfaRequiredMiddleware",
+                 "apps.accounts.middleware.StaffAuditMiddleware"):  # fmt: skip
+        assert name in middleware, name
+    assert middleware[-1] == "axes.middleware.AxesMiddleware"
+    assert found["AUTHENTICATION_BACKENDS"][0] == "apps.accounts.backends.LockoutBackend"
+    directives = found["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]
+    assert directives["script-src"] == directives["style-src"] == ["'self'"]
+
+
+def test_lockout_and_step_up_are_set_from_the_environment() -> None:
+    env = {**production_env(), "LOGIN_FAILURE_LIMIT": "3", "MFA_STEP_UP_MINUTES": "5"}
+    found = json.loads(run(env, "-c", HARDENING_PROBE).stdout.strip().splitlines()[-1])
+    assert (found["AXES_FAILURE_LIMIT"], found["MFA_STEP_UP_MINUTES"]) == (3, 5)

@@ -27,6 +27,8 @@ from apps.fleet.simulation import LOCATIONS
 from apps.forecasting.models import PvSystem
 from apps.households import services as household_services
 from apps.households.models import HeatingType, Household, InstallerAssignment
+from apps.privacy import consent
+from apps.privacy.models import Purpose, RecipientKind, Resolution
 from apps.scheduling.programs import programs_install
 from apps.tariffs.defaults import ensure_default_tariffs
 from apps.tenants.models import Currency, InstallerCompany, MeterProtocol, Tenant, TenantKind
@@ -194,7 +196,13 @@ class DemoBuilder:
                     household=household, installer=installer, assigned_by=dso
                 )
         if spec.code == "be":
-            self.user("thirdparty", Role.THIRD_PARTY, tenant)
+            # An energy-services company the first home shares hourly data with.
+            third_party = self.user("thirdparty", Role.THIRD_PARTY, tenant)
+            consent.consent_set(
+                household=households[0], recipient_kind=RecipientKind.THIRD_PARTY,
+                purpose=Purpose.ENERGY_SERVICES, resolution=Resolution.HOUR, granted=True,
+                by=owner, third_party=third_party,
+            )  # fmt: skip
         self.pairings(spec, households, dso)
 
     def spare_box(self, tenant: Tenant, serial: str) -> None:

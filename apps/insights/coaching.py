@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.devices.models import Device, DeviceKind
 from apps.energy import periods
@@ -94,6 +95,54 @@ EXCESS_FACTOR = Decimal("1.5")
 MIN_APPLIANCE_DAYS = 14  # measured days before an appliance is judged
 
 
+# What each tip says: rendered from its values in the reader's language (a stored tip is
+# shown again in the language of whoever reads it, without computing it again).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "standby": (
+        gettext_noop("Your home uses %(watts)s W even at night"),
+        gettext_noop(
+            "Between 1 and 5 in the morning, when everyone sleeps, your home still draws at "
+            "least %(watts)s W. A typical home needs %(typical)s W or less for the devices "
+            "that never switch off (router, fridge, standby lights). The %(excess)s W above "
+            "that run day and night: about %(kwh)s kWh, or %(amount)s %(currency)s, a year. "
+            "Walk through the house one evening and switch off, or put on a switchable plug "
+            "strip, what does not need to stay on: TV boxes, game consoles, chargers, old "
+            "appliances in the garage or the cellar."
+        ),
+    ),
+    "shift_to_cheaper_hours": (
+        gettext_noop("Run %(names)s in the cheaper hours"),
+        gettext_noop(
+            "Your tariff's price changes during the day. %(names)s used about %(kwh)s kWh a "
+            "year at the dearer hours, at %(paid)s %(currency)s per kWh on average, while the "
+            "cheapest hours of the same days cost about %(cheap)s %(currency)s. Starting them "
+            "in the cheapest hours (with their delay start, or from the planner) would save "
+            "about %(amount)s %(currency)s a year."
+        ),
+    ),
+    "pv_self_consumption": (
+        gettext_noop("Use your own solar power for %(names)s"),
+        gettext_noop(
+            "On sunny days your panels sent power to the grid while %(names)s ran at other "
+            "times with power bought from the grid. Running them while the sun shines would "
+            "use about %(kwh)s kWh a year of your own production instead (at this season's "
+            "rate): the power you buy costs more than what the grid pays for yours, so that "
+            "is about %(amount)s %(currency)s a year."
+        ),
+    ),
+    "appliance_consumption": (
+        gettext_noop("%(name)s uses much more than usual"),
+        gettext_noop(
+            "%(name)s is on its way to use about %(kwh)s kWh a year, where one of its "
+            "kind usually needs at most %(reference)s kWh. Check its seals, "
+            "thermostat, settings and filters, defrost it if it is iced, or think of "
+            "a more efficient model: the difference is about %(amount)s %(currency)s "
+            "a year."
+        ),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Tip:
     kind: str
@@ -102,6 +151,14 @@ class Tip:
     eur_per_year: Decimal  # in `currency` (the tenant's: EUR or GBP), VAT included
     evidence: dict[str, Any] = field(default_factory=dict)
     currency: str = "EUR"
+    values: dict[str, str] = field(default_factory=dict)  # what `title` and `body` say
+
+
+def tip_text(kind: str, values: dict[str, str]) -> tuple[str, str]:
+    """A tip's title and body in the active language; `kind` may carry the appliance
+    ("appliance_consumption:Fridge")."""
+    title, body = MESSAGES[kind.partition(":")[0]]
+    return _(title) % values, _(body) % values
 
 
 def appliance_type(device: Device) -> str | None:
@@ -146,8 +203,10 @@ class Window:
         wanted = set(types)
         return [d for d in self.devices if appliance_type(d) in wanted]
 
-    def tip(self, kind: str, title: str, body: str, eur: Decimal, evidence: dict) -> Tip:
-        return Tip(kind, title, body, money(eur), evidence, self.currency)
+    def tip(self, kind: str, values: dict[str, Any], eur: Decimal, evidence: dict) -> Tip:
+        text = {name: str(value) for name, value in values.items()}
+        title, body = tip_text(kind, text)
+        return Tip(kind, title, body, money(eur), evidence, self.currency, text)
 
 
 def money(amount: Decimal) -> Decimal:
@@ -237,17 +296,7 @@ def standby_tip(window: Window) -> Tip | None:
     }
     return window.tip(
         "standby",
-        _("Your home uses %(watts)s W even at night") % values,
-        _(
-            "Between 1 and 5 in the morning, when everyone sleeps, your home still draws at "
-            "least %(watts)s W. A typical home needs %(typical)s W or less for the devices "
-            "that never switch off (router, fridge, standby lights). The %(excess)s W above "
-            "that run day and night: about %(kwh)s kWh, or %(amount)s %(currency)s, a year. "
-            "Walk through the house one evening and switch off, or put on a switchable plug "
-            "strip, what does not need to stay on: TV boxes, game consoles, chargers, old "
-            "appliances in the garage or the cellar."
-        )
-        % values,
+        values,
         eur,
         {
             "base_load_w": base_w,
@@ -312,15 +361,7 @@ def shift_tip(window: Window) -> Tip | None:
     }
     return window.tip(
         "shift_to_cheaper_hours",
-        _("Run %(names)s in the cheaper hours") % values,
-        _(
-            "Your tariff's price changes during the day. %(names)s used about %(kwh)s kWh a "
-            "year at the dearer hours, at %(paid)s %(currency)s per kWh on average, while the "
-            "cheapest hours of the same days cost about %(cheap)s %(currency)s. Starting them "
-            "in the cheapest hours (with their delay start, or from the planner) would save "
-            "about %(amount)s %(currency)s a year."
-        )
-        % values,
+        values,
         eur,
         {
             "devices": [d.name for d in movable],
@@ -378,15 +419,7 @@ def pv_tip(window: Window) -> Tip | None:
     }
     return window.tip(
         "pv_self_consumption",
-        _("Use your own solar power for %(names)s") % values,
-        _(
-            "On sunny days your panels sent power to the grid while %(names)s ran at other "
-            "times with power bought from the grid. Running them while the sun shines would "
-            "use about %(kwh)s kWh a year of your own production instead (at this season's "
-            "rate): the power you buy costs more than what the grid pays for yours, so that "
-            "is about %(amount)s %(currency)s a year."
-        )
-        % values,
+        values,
         eur,
         {
             "devices": [d.name for d in movable],
@@ -435,15 +468,7 @@ def appliance_tips(window: Window) -> list[Tip]:
         tips.append(
             window.tip(
                 "appliance_consumption",
-                _("%(name)s uses much more than usual") % values,
-                _(
-                    "%(name)s is on its way to use about %(kwh)s kWh a year, where one of its "
-                    "kind usually needs at most %(reference)s kWh. Check its seals, "
-                    "thermostat, settings and filters, defrost it if it is iced, or think of "
-                    "a more efficient model: the difference is about %(amount)s %(currency)s "
-                    "a year."
-                )
-                % values,
+                values,
                 eur,
                 {
                     "device": device.name,

@@ -27,15 +27,20 @@ any other run of whole days. "Complete" means every rollup of the period is comp
 Everything is aggregated in the database (a grouped subquery per step, then LIMIT/OFFSET
 reads for the two quantiles), so a step costs a handful of queries whatever the tenant's
 size. The result carries the household's own figure and group aggregates, never another
-household's id or figure.
+household's id or figure. A run over many households (the month's reports) passes one
+`ComparisonGroups`: each group is then read once (its members' figures kept in memory,
+sorted, for the ranks and quantiles) instead of once per household.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +52,8 @@ from apps.energy import periods
 from apps.energy.models import HouseholdEnergy
 from apps.forecasting.models import PvSystem
 from apps.households.models import Household
+from apps.privacy import consent
+from apps.privacy.models import Purpose, RecipientKind, Resolution
 
 MIN_GROUP_SIZE = 15
 MAX_SHARE = Decimal("0.15")
@@ -196,7 +203,9 @@ def _per_household(members: QuerySet[Household], period: _Period) -> QuerySet[An
 @dataclass(frozen=True)
 class ComparisonGroup:
     """The group used, its size and aggregates. `_rows` is a subquery of members' figures:
-    domain code may use it for further aggregates; never show its rows."""
+    domain code may use it for further aggregates; never show its rows. `_sorted` holds
+    the members' figures in order when the group was read for a batch (`ComparisonGroups`):
+    the quantiles and ranks are then taken from it instead of the database."""
 
     level: str  # "similar", "region_size", "region" or "tenant"
     description: str
@@ -204,26 +213,78 @@ class ComparisonGroup:
     size: int
     total_wh: int
     _rows: QuerySet[Any] = field(repr=False, compare=False)
+    _sorted: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+
+    def _ranked(self, index: int) -> list[int]:
+        """The figures at ranks index and index + 1 (the last one alone at the end)."""
+        if self._sorted is not None:
+            return list(self._sorted[index : index + 2])
+        ordered = self._rows.order_by("wh", "household_id").values_list("wh", flat=True)
+        return list(ordered[index : index + 2])
 
     def quantile_wh(self, q: Decimal) -> Decimal:
         """The q-quantile of the members' consumption, interpolated between the two
         neighbouring ranks (like PostgreSQL's percentile_cont and numpy's default)."""
         position = q * (self.size - 1)
         index = int(position)
-        pair = list(self._rows.order_by("wh", "household_id").values_list("wh", flat=True)[
-            index : index + 2
-        ])  # fmt: skip
+        pair = self._ranked(index)
         low = Decimal(pair[0])
         high = Decimal(pair[-1])
         return low + (high - low) * (position - index)
 
     def below_and_ties(self, wh: int) -> tuple[int, int]:
         """How many members use less than `wh`, and how many exactly `wh`."""
+        if self._sorted is not None:
+            below = bisect_left(self._sorted, wh)
+            return below, bisect_right(self._sorted, wh) - below
         counts = self._rows.aggregate(
             below=Count("household_id", filter=Q(wh__lt=wh)),
             ties=Count("household_id", filter=Q(wh=wh)),
         )
         return counts["below"], counts["ties"]
+
+
+class ComparisonGroups:
+    """The comparison groups met in one run (the month's reports of a fleet): each group's
+    statistics and its members' sorted figures are read once, then every member is ranked
+    in memory. The households' PV is read once per tenant. Keep one only for a run: it
+    does not see data written after a group was read."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[Any, ...], ComparisonGroup | None] = {}
+        self._pv: dict[Any, set[Any]] = {}
+        self._objecting: set[Any] | None = None
+        self.reads = 0  # groups read from the database
+
+    def objects(self, household: Household) -> bool:
+        """Whether the household objected to being compared (read once per run)."""
+        if self._objecting is None:
+            self._objecting = set(
+                Household.objects.filter(pk__in=_not_compared()).values_list("pk", flat=True)
+            )
+        return household.pk in self._objecting
+
+    def has_pv(self, household: Household) -> bool:
+        if household.tenant_id not in self._pv:
+            with_pv = Household.objects.filter(tenant_id=household.tenant_id).alias(
+                has_pv=has_pv_expression()
+            )
+            self._pv[household.tenant_id] = set(
+                with_pv.filter(has_pv=True).values_list("pk", flat=True)
+            )
+        return household.pk in self._pv[household.tenant_id]
+
+    def get(
+        self, key: tuple[Any, ...], read: Callable[[], ComparisonGroup | None]
+    ) -> ComparisonGroup | None:
+        if key not in self._groups:
+            self.reads += 1
+            group = read()
+            if group is not None:  # ranked in memory from now on
+                ordered = group._rows.order_by("wh", "household_id").values_list("wh", flat=True)
+                group = replace(group, _sorted=tuple(ordered))
+            self._groups[key] = group
+        return self._groups[key]
 
 
 def _levels(household: Household) -> list[tuple[str, dict[str, Any], Q]]:
@@ -246,33 +307,44 @@ def _levels(household: Household) -> list[tuple[str, dict[str, Any], Q]]:
     return out
 
 
+def _group_at(
+    members: QuerySet[Household], period: _Period, level: str, criteria: dict[str, Any]
+) -> ComparisonGroup | None:
+    """The group of `members` for the period if it passes the floor (no description yet)."""
+    rows = _per_household(members, period)
+    stats = rows.aggregate(size=Count("household_id"), total=Sum("wh"), top=Max("wh"))
+    size, total, top = stats["size"], stats["total"] or 0, stats["top"] or 0
+    if size >= MIN_GROUP_SIZE and total > 0 and top <= MAX_SHARE * total:
+        return ComparisonGroup(level, "", criteria, size, total, rows)
+    return None
+
+
 def comparison_group(
-    household: Household, period_start: datetime, period_end: datetime
+    household: Household,
+    period_start: datetime,
+    period_end: datetime,
+    groups: ComparisonGroups | None = None,
 ) -> ComparisonGroup | None:
     """The narrowest group of households similar to `household` that passes the floor for
     [period_start, period_end) (whole local days or months), or None when even the whole
-    tenant does not. The household itself is counted when its data is complete."""
+    tenant does not. The household itself is counted when its data is complete. With
+    `groups`, a group already read in this run is not read again."""
     period = _period(household, period_start, period_end)
-    pv = household_has_pv(household)
+    pv = groups.has_pv(household) if groups else household_has_pv(household)
     region = region_of(household.tenant.country, household.postcode)
     base = (
         Household.objects.filter(tenant_id=household.tenant_id)
+        .exclude(pk__in=_not_compared())
         .alias(has_pv=has_pv_expression())
         .filter(has_pv=pv)
     )
-    for level, criteria, q in _levels(household):
-        rows = _per_household(base.filter(q), period)
-        stats = rows.aggregate(size=Count("household_id"), total=Sum("wh"), top=Max("wh"))
-        size, total, top = stats["size"], stats["total"] or 0, stats["top"] or 0
-        if size >= MIN_GROUP_SIZE and total > 0 and top <= MAX_SHARE * total:
-            return ComparisonGroup(
-                level=level,
-                description=_describe(level, household, region, pv),
-                criteria={**criteria, "tenant": household.tenant.slug, "pv": pv},
-                size=size,
-                total_wh=total,
-                _rows=rows,
-            )
+    for level, kept, q in _levels(household):
+        criteria = {**kept, "tenant": household.tenant.slug, "pv": pv}
+        read = partial(_group_at, base.filter(q), period, level, criteria)
+        key = (household.tenant_id, period, level, tuple(sorted(criteria.items())))
+        group = groups.get(key, read) if groups else read()
+        if group is not None:
+            return replace(group, description=_describe(level, household, region, pv))
     return None
 
 
@@ -309,13 +381,34 @@ def own_consumption_wh(household: Household, start: datetime, end: datetime) -> 
     return int(rows["wh"])
 
 
-def compare(household: Household, month: date) -> Comparison:
+def _not_compared() -> Any:
+    """Households that objected to the telco using their monthly totals for energy
+    services: comparison groups are built from those totals, so they are left out."""
+    return consent.refusing_households(
+        recipient=RecipientKind.TELCO, purpose=Purpose.ENERGY_SERVICES, resolution=Resolution.MONTH
+    )
+
+
+def _objects(household: Household) -> bool:
+    return Household.objects.filter(pk=household.pk, pk__in=_not_compared()).exists()
+
+
+def compare(
+    household: Household, month: date, groups: ComparisonGroups | None = None
+) -> Comparison:
     """The household's consumption in the local calendar month holding `month` against its
-    comparison group: percentile, median and the efficient neighbours' figure."""
+    comparison group: percentile, median and the efficient neighbours' figure. Pass the
+    run's `groups` when comparing many households (the month's reports)."""
     zone = ZoneInfo(household.timezone)
     first = month.replace(day=1)
     start = periods.local_midnight(first, zone)
     end = periods.local_midnight(periods.first_of_month(first, 1), zone)
+    if groups.objects(household) if groups else _objects(household):
+        return Comparison(
+            available=False,
+            reason=_("You chose not to share your monthly totals for energy services, so you "
+                     "are not compared with other households."),
+        )  # fmt: skip
     own = own_consumption_wh(household, start, end)
     if own is None:
         return Comparison(
@@ -323,7 +416,7 @@ def compare(household: Household, month: date) -> Comparison:
             reason=_("Your consumption for this month is not complete yet, so it cannot be "
                      "compared."),
         )  # fmt: skip
-    group = comparison_group(household, start, end)
+    group = comparison_group(household, start, end, groups)
     if group is None:
         return Comparison(
             available=False,

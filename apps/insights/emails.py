@@ -2,7 +2,9 @@
 email (text and HTML) rendered in the recipient's language.
 
 `report_context` is shared by the email, the portal page and the PDF, so the three show
-the same numbers formatted the same way for a given language.
+the same numbers and sentences (the habits line, the social comparison) formatted the
+same way for a given language. The email links to the report's page in the portal at
+`settings.SITE_URL`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from apps.insights.reports import Figures, HouseholdReport, kwh
+from apps.insights.comparison import Comparison
+from apps.insights.reports import Figures, Habits, HouseholdReport, kwh
 
 
 def number(value: Decimal | float | None, places: int = 2) -> str:
@@ -67,6 +72,64 @@ def _comparison(label: str, now: Figures, before: Figures | None, currency: str)
         "cost": money(before.cost, currency),
         "cost_change": change(now.cost, before.cost),
     }
+
+
+def habits_text(habits: Habits, currency: str) -> str:
+    """The tips taken up and what they are worth, and the tips still open, in one line."""
+    if habits.done:
+        done = ngettext(
+            "%(counter)s tip done so far, worth %(worth)s %(currency)s a year",
+            "%(counter)s tips done so far, worth %(worth)s %(currency)s a year",
+            habits.done,
+        ) % {"counter": habits.done, "worth": number(habits.done_per_year), "currency": currency}
+    else:
+        done = _("no tip done yet")
+    still_open = ngettext("%(counter)s open tip", "%(counter)s open tips", habits.open) % {
+        "counter": habits.open
+    }
+    return f"{done} · {still_open}"
+
+
+def percentile_text(comparison: Comparison) -> str:
+    """Where the household stands in its group, in plain words ("" when not shown)."""
+    if not comparison.available or comparison.percentile is None:
+        return ""
+    less = comparison.percentile
+    if less <= 20:
+        return _("You are among the most efficient: only %(less)s %% of them used less.") % {
+            "less": less
+        }
+    if less >= 80:
+        return _("You used more than most of them: %(less)s %% used less.") % {"less": less}
+    return _("%(less)s %% of them used less than you, %(more)s %% more.") % {
+        "less": less,
+        "more": 100 - less,
+    }
+
+
+def comparison_context(comparison: Comparison | None) -> dict[str, Any] | None:
+    """The month against similar households in words; None for a day's or a week's report."""
+    if comparison is None:
+        return None
+    if not comparison.available:
+        return {"available": False, "text": comparison.reason}
+    return {
+        "available": True,
+        "group": comparison.group,
+        "size": comparison.group_size,
+        "text": percentile_text(comparison),
+        "median": f"{number(comparison.median_kwh, 1)} kWh",
+        "efficient": f"{number(comparison.efficient_kwh, 1)} kWh",
+    }
+
+
+def report_url(report: HouseholdReport) -> str:
+    """The report's page in the portal, as an absolute link for the email."""
+    path = reverse(
+        "portal:report",
+        args=[report.household.pk, report.period, report.first_day.isoformat()],
+    )
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def report_context(report: HouseholdReport) -> dict[str, Any]:
@@ -127,13 +190,17 @@ def report_context(report: HouseholdReport) -> dict[str, Any]:
             "total": money(report.savings.total, c),
             "any": bool(report.savings.programmes or report.savings.daily_plans),
         },
+        "habits": habits_text(report.habits, c),
+        "social": comparison_context(report.comparison),
     }
 
 
 def report_email(
-    *, report: HouseholdReport, to: str, language: str, page_url: str = ""
+    *, report: HouseholdReport, to: str, language: str, page_url: str | None = None
 ) -> EmailMultiAlternatives:
-    """The report's email in `language`: a text body and its HTML alternative."""
+    """The report's email in `language`: a text body and its HTML alternative, linking to
+    the report's page (`page_url`, by default `report_url(report)`)."""
+    page_url = report_url(report) if page_url is None else page_url
     with translation.override(language):
         context = report_context(report) | {"page_url": page_url, "language": language}
         subject = _("%(household)s · %(title)s") % {

@@ -96,8 +96,10 @@ class TipState(UUIDModel):
 
     `kind` is the tip's kind, with the appliance's name for the per-appliance tips
     ("appliance_consumption:Fridge"): a household may get that tip for several appliances.
-    `title` and `eur_per_year` are the tip's as last computed (frozen once the tip is done
-    or dismissed: what the habit is worth), the figure in the tenant's currency."""
+    `title`, `values` and `eur_per_year` are the tip's as last computed (frozen once the
+    tip is done or dismissed: what the habit is worth), the figure in the tenant's
+    currency; `values` are what its text says, so that a page shows the tip again in the
+    reader's language without computing it again."""
 
     household = models.ForeignKey(
         "households.Household", on_delete=models.CASCADE, related_name="tip_states"
@@ -110,6 +112,7 @@ class TipState(UUIDModel):
     eur_per_year = models.DecimalField(
         _("worth per year"), max_digits=12, decimal_places=2, default=0
     )
+    values = models.JSONField(_("values"), default=dict, blank=True)
     first_seen_at = models.DateTimeField(_("first seen at"))
     updated_at = models.DateTimeField(_("updated at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
@@ -123,3 +126,16 @@ class TipState(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.kind} {self.status}"
+
+
+class TipCheck(models.Model):
+    """When the household's tips were last computed (by the daily task or on request):
+    the page reads the stored tips, it does not compute them."""
+
+    household = models.OneToOneField(
+        "households.Household", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"))
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.checked_at}"

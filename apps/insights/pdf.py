@@ -1,5 +1,6 @@
 """The report as a simple one-page PDF (reportlab): the headline figures, the devices,
-the comparisons and the savings, formatted like the page in the reader's language."""
+the comparisons, the savings and the habits, formatted like the page in the reader's
+language."""
 
 from __future__ import annotations
 
@@ -92,6 +93,10 @@ def report_pdf(context: dict[str, Any]) -> bytes:
     if c.get("show_overloads", True):
         story.append(_p(f"{_('Overloads')}: {len(c['overloads'])}", styles["Normal"]))
     story.append(_p(f"{_('Savings from scheduling')}: {c['savings']['total']}", styles["Normal"]))
+    if c.get("social"):
+        story.append(_p(f"{_('Compared with similar households')}: {c['social']['text']}",
+                        styles["Normal"]))  # fmt: skip
+    story.append(_p(f"{_('Saving habits')}: {c['habits']}", styles["Normal"]))
     if c["incomplete"]:
         story.append(_p("* " + _("some intervals have no data"), styles["Italic"]))
     doc.build(story)

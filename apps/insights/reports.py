@@ -18,9 +18,17 @@ from typing import Literal
 
 from apps.energy import selectors as energy_selectors
 from apps.energy.costs import rounded
-from apps.energy.reports import Report, Totals, energy_report, next_day, previous_day
+from apps.energy.reports import (
+    BAR_RESOLUTION,
+    Report,
+    Totals,
+    energy_report,
+    next_day,
+    previous_day,
+)
 from apps.households.models import Household
 from apps.insights import selectors
+from apps.insights.comparison import Comparison, ComparisonGroups, compare
 from apps.live import selectors as live_selectors
 from apps.live.models import OverloadEpisode
 from apps.scheduling import selectors as scheduling_selectors
@@ -75,8 +83,8 @@ class Savings:
 
 @dataclass
 class Habits:
-    """The coaching tips taken up so far (worth per year together, tenant currency) and
-    the tips still open."""
+    """The coaching tips taken up by the period's end (worth per year together, tenant
+    currency) and the tips still open then."""
 
     done: int = 0
     done_per_year: Decimal = Decimal(0)
@@ -100,6 +108,7 @@ class HouseholdReport:
     savings: Savings
     notes: list[str] = field(default_factory=list)
     habits: Habits = field(default_factory=Habits)
+    comparison: Comparison | None = None  # monthly reports only
 
     @property
     def totals(self) -> Totals:
@@ -138,26 +147,47 @@ def _figures(report: Report, first: date) -> Figures:
     return Figures(first, t.house_wh, t.import_wh, cost, t.gap_bars)
 
 
-def report_build(*, household: Household, period: ReportPeriodName, day: date) -> HouseholdReport:
-    """The report of the household's `period` containing `day` (its local calendar)."""
+@dataclass
+class ReportBatch:
+    """What the reports of one run share (the month's reports of many households): the
+    comparison groups, read once each. Use one per run, not across runs."""
+
+    groups: ComparisonGroups = field(default_factory=ComparisonGroups)
+
+
+def _past_figures(household: Household, period: ReportPeriodName, first: date) -> Figures | None:
+    """An earlier period's figures to compare with; None when it has no data (a period
+    without a single stored rollup is not priced at all: the usual case a year back)."""
+    start, end = energy_selectors.period_bounds(
+        household=household, period=period, containing=first
+    )
+    stored = energy_selectors.household_series(
+        household=household, start=start, end=end, resolution=BAR_RESOLUTION[period]
+    )
+    if not any(row.pk for row in stored):
+        return None
+    figures = _figures(
+        energy_report(household=household, period=period, day=first, compare=False), first
+    )
+    return figures if figures.has_data else None
+
+
+def report_build(
+    *,
+    household: Household,
+    period: ReportPeriodName,
+    day: date,
+    batch: ReportBatch | None = None,
+) -> HouseholdReport:
+    """The report of the household's `period` containing `day` (its local calendar).
+    `batch`: when building many households' reports in one run."""
     if period not in REPORT_PERIODS:
         raise ValueError(f"unknown report period {period!r}")
     first = first_day_of(period, day)
-    energy = energy_report(household=household, period=period, day=first, compare=True)
+    energy = energy_report(household=household, period=period, day=first, compare=False)
     figures = _figures(energy, first)
-    previous_first = previous_period(period, first)
-    previous = Figures(
-        previous_first,
-        energy.previous.house_wh if energy.previous else None,
-        energy.previous.import_wh if energy.previous else 0,
-        rounded(energy.previous_cost) if energy.previous_cost is not None else None,
-        energy.previous.gap_bars if energy.previous else 0,
-    )
-    year_first = same_period_last_year(period, first)
-    last_year = _figures(
-        energy_report(household=household, period=period, day=year_first, compare=False),
-        year_first,
-    )
+    previous = _past_figures(household, period, previous_period(period, first))
+    last_year = _past_figures(household, period, same_period_last_year(period, first))
     devices = [
         DeviceRow(
             line.device.name,
@@ -185,10 +215,15 @@ def report_build(*, household: Household, period: ReportPeriodName, day: date) -
         overloads=live_selectors.overload_episodes_between(
             household=household, start=energy.start, end=energy.end
         ),
-        previous=previous if previous.has_data else None,
-        last_year=last_year if last_year.has_data else None,
+        previous=previous,
+        last_year=last_year,
         savings=Savings(*savings),
-        habits=Habits(*selectors.tip_habits(household=household)),
+        habits=Habits(*selectors.tip_habits(household=household, at=energy.end)),
+        comparison=(
+            compare(household, first, batch.groups if batch else None)
+            if period == "month"
+            else None
+        ),
     )
 
 

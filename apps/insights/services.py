@@ -5,6 +5,9 @@ which (subscription, period, first day) pairs are due now — yesterday every da
 on Mondays, last month on the 1st, from 07:00 local time (until noon, so that a missed
 beat hour catches up) — and `report_send` sends each one at most once: the `SentReport`
 row and the send share one transaction, and the row's unique key stops a second send.
+
+Coaching tips are computed by the hourly task for the households not checked for a day,
+or when someone who can act on them asks (`tips_refresh`); pages only read them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from apps.households.models import Household
 from apps.insights import selectors
 from apps.insights.coaching import Tip, coaching_tips
 from apps.insights.emails import report_email
-from apps.insights.models import ReportSubscription, SentReport, TipState, TipStatus
+from apps.insights.models import ReportSubscription, SentReport, TipCheck, TipState, TipStatus
 from apps.insights.reports import ReportPeriodName, first_day_of, report_build
 from apps.privacy.policy import Resolution, consumption_access
 
@@ -163,9 +166,9 @@ def tips_refresh(
 ) -> list[tuple[Tip, TipState]]:
     """Compute the household's tips and record a state for each (the biggest saving first).
 
-    A new tip is open; an open one takes the new figure and title; a dismissed or done one
-    stays as it is (its figure is what the habit was worth). A tip no longer found keeps
-    its state too."""
+    A new tip is open; an open one takes the new figure, title and values; a dismissed or
+    done one stays as it is (its figure is what the habit was worth). A tip no longer
+    found keeps its state too. The check's time is recorded (`TipCheck`)."""
     now = now or timezone.now()
     out = []
     for tip in coaching_tips(household=household, now=now):
@@ -174,14 +177,16 @@ def tips_refresh(
             household=household,
             kind=tip_key(tip),
             defaults={
-                "title": title, "eur_per_year": tip.eur_per_year,
+                "title": title, "eur_per_year": tip.eur_per_year, "values": tip.values,
                 "first_seen_at": now, "updated_at": now,
             },
         )  # fmt: skip
         if not created and state.status == TipStatus.OPEN:
             state.title, state.eur_per_year, state.updated_at = title, tip.eur_per_year, now
-            state.save(update_fields=["title", "eur_per_year", "updated_at"])
+            state.values = tip.values
+            state.save(update_fields=["title", "eur_per_year", "values", "updated_at"])
         out.append((tip, state))
+    TipCheck.objects.update_or_create(household=household, defaults={"checked_at": now})
     return out
 
 

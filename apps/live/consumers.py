@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from apps.accounts import mfa
 from apps.live import selectors as live_selectors
 from apps.live.services import household_group
 from apps.privacy.policy import Resolution, consumption_access
@@ -30,7 +31,7 @@ CLOSE_ACCESS_ENDED = 4403
 class HouseholdLiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.household_id = str(self.scope["url_route"]["kwargs"]["household_id"])
-        if not await self._allowed():
+        if not await self._allowed(record=True):
             # Accepted then closed, so a browser sees why (a refused handshake is a bare 403).
             await self.accept()
             await self.close(code=CLOSE_NOT_ALLOWED)
@@ -66,15 +67,25 @@ class HouseholdLiveConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_ACCESS_ENDED)
 
     @database_sync_to_async
-    def _allowed(self) -> bool:
+    def _allowed(self, record: bool = False) -> bool:
         """The policy on a fresh copy of the user: its role or activity may have changed."""
         self.checked_at = time.monotonic()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return False
         user = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+        if user is None:
+            return False
+        if mfa.mfa_required_for(user) and not mfa.session_verified(user, self.scope.get("session")):
+            return False  # staff watch only from a session that gave its second factor
         try:
-            consumption_access(user=user, household_id=self.household_id, resolution=Resolution.RAW)
+            consumption_access(
+                user=user,
+                household_id=self.household_id,
+                resolution=Resolution.RAW,
+                what="live stream" if record else "",
+                record=record,  # logged when the stream opens, not at each re-check
+            )
         except (Http404, PermissionDenied):
             return False
         return True

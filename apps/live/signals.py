@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from apps.devices.models import Device
 from apps.households.models import HouseholdUserPermission, Membership
 from apps.live.services import access_changed, devices_key
+from apps.privacy.models import ConsentDecision
 
 
 def _after_commit(household_ids: set[Any]) -> None:
@@ -32,6 +33,12 @@ def _device_changed(sender: Any, instance: Device, **kwargs: Any) -> None:
 @receiver(post_delete, sender=HouseholdUserPermission)
 def _grant_removed(sender: Any, instance: HouseholdUserPermission, **kwargs: Any) -> None:
     _after_commit({instance.content_object_id})
+
+
+@receiver(post_save, sender=ConsentDecision)
+def _consent_changed(sender: Any, instance: ConsentDecision, **kwargs: Any) -> None:
+    """A withdrawn consent ends a recipient's live stream now, not at the next re-check."""
+    _after_commit({instance.household_id})
 
 
 @receiver(post_delete, sender=Membership)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.forms import RefusePrivilegedFieldsMixin
 from apps.accounts.models import User
 from apps.scheduling.models import ApplianceProgram
 from apps.scheduling.rules import MAX_WINDOWS
@@ -22,7 +23,7 @@ class InviteMemberForm(forms.Form):
     can_control = forms.BooleanField(label=_("May control devices"), required=False)
 
 
-class AcceptInvitationSignupForm(UserCreationForm):
+class AcceptInvitationSignupForm(RefusePrivilegedFieldsMixin, UserCreationForm):
     """A new member's account; role and tenant are set by the invitation, never by the form."""
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal import views
+from apps.portal import privacy_data_view, privacy_exposure_view, privacy_view, views
 
 app_name = "portal"
 urlpatterns = [
@@ -83,5 +83,40 @@ urlpatterns = [
         name="plan-start-now",
     ),
     path("households/<uuid:household_id>/forecast/", views.household_forecast, name="forecast"),
+    path(
+        "households/<uuid:household_id>/privacy/consent/",
+        privacy_view.consent_page,
+        name="privacy-consent",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/consent/<str:recipient>/",
+        privacy_view.consent_change,
+        name="privacy-consent-change",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/log/",
+        privacy_view.access_log_page,
+        name="privacy-log",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/exposure/",
+        privacy_exposure_view.household_privacy_exposure,
+        name="privacy-exposure",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/data/",
+        privacy_data_view.privacy_data,
+        name="privacy-data",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/data/export/",
+        privacy_data_view.privacy_data_export,
+        name="privacy-data-export",
+    ),
+    path(
+        "households/<uuid:household_id>/privacy/data/erase/",
+        privacy_data_view.privacy_data_erase,
+        name="privacy-data-erase",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

@@ -1,6 +1,6 @@
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.permissions import Action, Role
+from apps.accounts.mfa import step_up_required
+from apps.core.permissions import HOUSEHOLD_ROLES, Action, Role
 from apps.devices.models import Device
 from apps.devices.selectors import device_list
 from apps.energy import periods
 from apps.energy.reports import BAR_RESOLUTION, Period, energy_report, next_day, previous_day
+from apps.energy.selectors import period_bounds
 from apps.fleet import services as fleet_services
 from apps.fleet.models import CommandStatus, Gateway, MeterPairing, PairingStatus
 from apps.fleet.selectors import gateway_list
@@ -30,8 +32,9 @@ from apps.insights import pdf as insight_pdf
 from apps.insights import reports as insight_reports
 from apps.insights import selectors as insight_selectors
 from apps.insights import services as insight_services
+from apps.insights import tips as insight_tips
 from apps.insights.comparison import compare
-from apps.insights.models import TipState, TipStatus
+from apps.insights.models import TipState
 from apps.live import selectors as live_selectors
 from apps.live import services as live_services
 from apps.live.messages import notification_text
@@ -42,7 +45,7 @@ from apps.portal.forms import (
     PlanForm,
     QuietHoursForm,
 )
-from apps.privacy.policy import Resolution, consumption_access, finer, finest_allowed
+from apps.privacy.policy import Resolution, consumption_access, finer, finest_for
 from apps.scheduling import rules as scheduling_rules
 from apps.scheduling import services as scheduling
 from apps.scheduling import services as scheduling_services
@@ -100,7 +103,7 @@ def _box_rows(user: Any, household: Household) -> list[BoxRow]:
 @login_required
 def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
     household = _household(request, household_id)
-    user = request.user
+    user: Any = request.user
     can = {
         action.value: selectors.household_can(user=user, household=household, action=action)
         for action in (
@@ -110,14 +113,15 @@ def household_detail(request: HttpRequest, household_id: Any) -> HttpResponse:
     context = {
         "household": household,
         "can_view_energy": can["view_consumption"],
-        "can_view_live": can["view_consumption"] and _may_read_raw(user),
-        "can_view_forecast": can["view_consumption"] and _may_read_quarters(user),
+        "can_view_live": can["view_consumption"] and _may_read_raw(user, household),
+        "can_view_forecast": can["view_consumption"] and _may_read_quarters(user, household),
         "boxes": _box_rows(user, household),
         "can_pair": can["change"],
         "dso_name": household.tenant.dso_name or household.tenant.name,
         "devices": device_list(user=user).filter(household=household),
         "members": selectors.member_list(household=household) if can["view_members"] else None,
         "can_manage_members": can["manage_members"],
+        "is_own_home": user.role in HOUSEHOLD_ROLES,
         "invite_form": InviteMemberForm(),
     }
     return render(request, "portal/household.html", context)
@@ -249,10 +253,13 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
     """A period's energy in kWh or money: bars, flows, devices, and the previous period."""
     period, unit = _energy_period(request)
     # The data-access policy fetches the household: 404 outside its scope, 403 too fine.
-    household = consumption_access(
-        user=request.user, household_id=household_id, resolution=Resolution(BAR_RESOLUTION[period])
-    ).household
+    access = consumption_access(
+        user=request.user, household_id=household_id,
+        resolution=Resolution(BAR_RESOLUTION[period]), what=f"energy page ({period})",
+    )  # fmt: skip
+    household = access.household
     day = _energy_day(request, household)
+    access.covering(*period_bounds(household=household, period=period, containing=day))
     report = energy_report(household=household, period=period, day=day)
     context = energy_view.context(report, unit)
     context |= {
@@ -260,8 +267,8 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
         "periods": ENERGY_PERIODS,
         "previous_date": previous_day(period, day).isoformat(),
         "next_date": next_day(period, day).isoformat(),
-        "can_view_live": _may_read_raw(request.user),
-        "can_view_forecast": _may_read_quarters(request.user),
+        "can_view_live": _may_read_raw(request.user, household),
+        "can_view_forecast": _may_read_quarters(request.user, household),
     }
     return render(request, "portal/energy.html", context)
 
@@ -269,36 +276,36 @@ def household_energy(request: HttpRequest, household_id: Any) -> HttpResponse:
 # Live flows and notifications -----------------------------------------------------------
 
 
-def _may_read_raw(user: Any) -> bool:
+def _may_read_raw(user: Any, household: Household) -> bool:
     """Whether the live page is for this reader (it shows every reading: raw data)."""
-    return finest_allowed(user) == Resolution.RAW
+    return finest_for(user, household) == Resolution.RAW
 
 
-def _may_read_quarters(user: Any) -> bool:
+def _may_read_quarters(user: Any, household: Household) -> bool:
     """Whether the forecast page is for this reader (it compares quarter hours)."""
-    allowed = finest_allowed(user)
+    allowed = finest_for(user, household)
     return allowed is not None and not finer(Resolution.QUARTER, allowed)
 
 
-def _raw_access(request: HttpRequest, household_id: Any) -> Household:
+def _raw_access(request: HttpRequest, household_id: Any, what: str = "") -> Household:
     """The household if the reader may see its raw consumption: 404 outside its scope, 403
     for a role that needs the household's consent (the live page and overloads are raw)."""
     return consumption_access(
-        user=request.user, household_id=household_id, resolution=Resolution.RAW
+        user=request.user, household_id=household_id, resolution=Resolution.RAW, what=what
     ).household
 
 
 @login_required
 def household_live(request: HttpRequest, household_id: Any) -> HttpResponse:
     """Power flows now, the last 15 minutes, the supply gauge and overload advice."""
-    household = _raw_access(request, household_id)
+    household = _raw_access(request, household_id, what="live page")
     context = live_view.context(household=household, user=request.user, now=timezone.now())
     return render(request, "portal/live.html", context)
 
 
 @login_required
 def notification_list(request: HttpRequest, household_id: Any) -> HttpResponse:
-    household = _raw_access(request, household_id)
+    household = _raw_access(request, household_id, what="notifications")
     notifications = live_selectors.notifications(household_id=household.pk)[:100]
     rows = [(n, *notification_text(n)) for n in notifications]
     context = {
@@ -312,7 +319,7 @@ def notification_list(request: HttpRequest, household_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_mark_read(request: HttpRequest, household_id: Any) -> HttpResponse:
-    household = _raw_access(request, household_id)
+    household = _raw_access(request, household_id, what="notifications")
     count = live_services.notification_mark_read(
         notifications=live_selectors.notifications(household_id=household.pk), now=timezone.now()
     )
@@ -373,6 +380,7 @@ def _add_service_errors(form: Any, error: ValidationError) -> None:
 
 
 @login_required
+@step_up_required  # POST plans an appliance: a recent TOTP code (apps.accounts.mfa)
 def household_planner(request: HttpRequest, household_id: Any) -> HttpResponse:
     """Plan an appliance to finish by a time at the least cost; the household's plans."""
     household = _household(request, household_id)
@@ -398,6 +406,7 @@ def household_planner(request: HttpRequest, household_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
+@step_up_required
 def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
     household = _household(request, household_id)
     plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
@@ -421,6 +430,7 @@ def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpRe
 
 @login_required
 @require_POST
+@step_up_required
 def plan_start_now(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
     """The household overrides the plan: start the programme at once."""
     household = _household(request, household_id)
@@ -437,6 +447,7 @@ def plan_start_now(request: HttpRequest, household_id: Any, plan_id: Any) -> Htt
 
 @login_required
 @require_POST
+@step_up_required
 def planner_quiet_hours(request: HttpRequest, household_id: Any) -> HttpResponse:
     household = _household(request, household_id)
     if not planner_view.may_control(user=request.user, household=household):
@@ -478,6 +489,7 @@ def _planner_at(household: Household, device: Device) -> str:
 
 @login_required
 @require_POST
+@step_up_required
 def planner_rule(request: HttpRequest, household_id: Any, device_id: Any) -> HttpResponse:
     """Add or change the night charging / hot water / home battery rule of a device;
     re-planned at once."""
@@ -524,6 +536,7 @@ def planner_rule(request: HttpRequest, household_id: Any, device_id: Any) -> Htt
 
 @login_required
 @require_POST
+@step_up_required
 def planner_rule_delete(request: HttpRequest, household_id: Any, device_id: Any) -> HttpResponse:
     household = _household(request, household_id)
     device = _rule_device(request, household, device_id)
@@ -545,9 +558,11 @@ def planner_rule_delete(request: HttpRequest, household_id: Any, device_id: Any)
 def household_forecast(request: HttpRequest, household_id: Any) -> HttpResponse:
     """A day's PV and load forecasts against what was measured, and how good they were."""
     # Quarter-hour data: 404 outside the reader's scope, 403 for a role allowed coarser only.
-    household = consumption_access(
-        user=request.user, household_id=household_id, resolution=Resolution.QUARTER
-    ).household
+    access = consumption_access(
+        user=request.user, household_id=household_id, resolution=Resolution.QUARTER,
+        what="forecast page",
+    )  # fmt: skip
+    household = access.household
     zone = ZoneInfo(household.timezone)
     now = timezone.now()
     today = periods.local_date(now, zone)
@@ -555,11 +570,21 @@ def household_forecast(request: HttpRequest, household_id: Any) -> HttpResponse:
         day = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:  # no date, or not one: yesterday, the last complete day
         day = today - timedelta(days=1)
+    access.covering(*_local_days(household, day, day))
     context = forecast_view.context(user=request.user, household=household, day=day, now=now)
     return render(request, "portal/forecast.html", context)
 
 
 # Reports --------------------------------------------------------------------------------
+
+
+def _local_days(household: Household, first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants a run of the household's local days starts and ends."""
+    zone = ZoneInfo(household.timezone)
+    return (
+        datetime.combine(first, time(), zone),
+        datetime.combine(last + timedelta(days=1), time(), zone),
+    )
 
 
 def _report_periods() -> list[tuple[str, str]]:
@@ -624,9 +649,15 @@ def household_report(
     report = insight_reports.report_build(
         household=household, period=cast(insight_reports.ReportPeriodName, period), day=when
     )
-    allowed = finest_allowed(request.user)
+    allowed = finest_for(request.user, household)
+    show_peak = allowed is not None and not finer(Resolution.QUARTER, allowed)
+    if show_peak:  # the peak quarter is a 15-minute figure: its read goes to the log
+        consumption_access(
+            user=request.user, household_id=household.pk, resolution=Resolution.QUARTER,
+            what=f"report {period} peak quarter",
+        ).covering(*_local_days(household, report.first_day, report.last_day))  # fmt: skip
     context = insight_emails.report_context(report) | {
-        "show_peak": allowed is not None and not finer(Resolution.QUARTER, allowed),
+        "show_peak": show_peak,
         "show_overloads": allowed == Resolution.RAW,
         "periods": _report_periods(),
         "previous_date": insight_reports.previous_period(report.period, when).isoformat(),
@@ -650,23 +681,6 @@ def household_report(
 # Insights: comparison and coaching tips ----------------------------------------------------
 
 
-def _comparison_text(comparison: Any) -> str:
-    """The percentile in plain words."""
-    if not comparison.available or comparison.percentile is None:
-        return ""
-    less = comparison.percentile
-    if less <= 20:
-        return _("You are among the most efficient: only %(less)s %% of them used less.") % {
-            "less": less
-        }
-    if less >= 80:
-        return _("You used more than most of them: %(less)s %% used less.") % {"less": less}
-    return _("%(less)s %% of them used less than you, %(more)s %% more.") % {
-        "less": less,
-        "more": 100 - less,
-    }
-
-
 @login_required
 def household_insights(request: HttpRequest, household_id: Any) -> HttpResponse:
     """Last full month against similar households, and the coaching tips with what the
@@ -674,34 +688,23 @@ def household_insights(request: HttpRequest, household_id: Any) -> HttpResponse:
     household = consumption_access(
         user=request.user, household_id=household_id, resolution=Resolution.DAY
     ).household
-    now = timezone.now()
-    today = periods.local_date(now, ZoneInfo(household.timezone))
+    can_change = insight_selectors.tips_may_change(user=request.user, household=household)
+    if request.method == "POST":  # "look for tips now": only those who can act on them
+        if not can_change:
+            raise PermissionDenied
+        insight_services.tips_refresh(household=household)
+        return redirect("portal:insights", household_id=household.pk)
+    # A GET only reads the stored tips: the daily task computes them.
+    today = periods.local_date(timezone.now(), ZoneInfo(household.timezone))
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     comparison = compare(household, month)
-    currency = household.tenant.currency
-    tips = insight_services.tips_refresh(household=household, now=now)
-    done = insight_selectors.tip_states(household=household, status=TipStatus.DONE)
     context = {
         "household": household,
         "month": month,
         "comparison": comparison,
-        "comparison_text": _comparison_text(comparison),
-        "open_tips": [
-            {
-                "kind": state.kind,
-                "title": tip.title,
-                "body": tip.body,
-                "worth": insight_emails.money(tip.eur_per_year, tip.currency),
-            }
-            for tip, state in tips
-            if state.status == TipStatus.OPEN
-        ],
-        "done_tips": [
-            {"title": state.title, "worth": insight_emails.money(state.eur_per_year, currency)}
-            for state in done
-        ],
-        "can_change": insight_selectors.tips_may_change(user=request.user, household=household),
-    }
+        "comparison_text": insight_emails.percentile_text(comparison),
+        "can_change": can_change,
+    } | insight_tips.tips_context(household)
     return render(request, "insights/insights.html", context)
 
 

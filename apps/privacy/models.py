@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.models import UUIDModel
+from apps.core.permissions import Role
 
 
 class Resolution(models.TextChoices):
@@ -122,7 +124,7 @@ class AccessLogEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     reader_name = models.CharField(max_length=150)
-    role = models.CharField(max_length=32)
+    role = models.CharField(max_length=32, choices=Role.choices)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     basis = models.CharField(max_length=16, choices=AccessBasis.choices)
     consent = models.ForeignKey(
@@ -143,7 +145,7 @@ class AccessLogEntry(models.Model):
 
 
 class DataRightsKind(models.TextChoices):
-    EXPORT = "export", _("Export")
+    EXPORT = "export", pgettext_lazy("a copy of the household's data", "Export")
     ERASURE = "erasure", _("Erasure")
     RETENTION = "retention", _("Retention clean-up")
 

@@ -6,10 +6,12 @@ REDIS_URL switch to PostgreSQL and Redis.
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +37,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "apps.core",
     "apps.tenants",
     "apps.accounts",
@@ -55,15 +61,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "apps.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.accounts.middleware.MfaRequiredMiddleware",
+    "apps.accounts.middleware.StaffAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the locked-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.LockoutBackend",  # first: refuses locked-out logins (django-axes)
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -125,6 +137,27 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for a username (one
+# account guessed from many addresses) or from an address (many accounts tried from one), logins
+# are refused for LOGIN_COOLOFF_MINUTES (a page saying so, status 429); a success resets.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins go to the staff audit log instead
+AXES_VERBOSE = False
+# A wrong API token from one address this often within the cool-off answers 429.
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=20)
+
+# TOTP (django-otp): required for STAFF_ROLES; optional for households, but whoever has a
+# device verifies it at login, and load control asks again after MFA_STEP_UP_MINUTES.
+OTP_TOTP_ISSUER = "HEB Platform"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+MFA_STEP_UP_MINUTES = env.int("MFA_STEP_UP_MINUTES", default=10)
+# Paths outside the MFA gate: the gateways' signed agent API has no browser session.
+MFA_EXEMPT_PATH_PREFIXES = ["/api/agent/"]
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch")), ("it", _("Italian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -137,6 +170,22 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # In development static files come from the finders; collectstatic fills STATIC_ROOT for production.
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],  # the live page's WebSocket (same origin)
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise, before collectstatic
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -204,9 +253,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="15,45"),
     },
     # Every hour: the reports of the households where it is now 07:xx (to 11:xx, catching up).
+    "insights-refresh-tips": {  # each household's tips once a day, spread over the hours
+        "task": "apps.insights.tasks.refresh_stale_tips",
+        "schedule": crontab(minute=35),
+    },
     "insights-send-reports": {
         "task": "apps.insights.tasks.send_due_reports",
         "schedule": crontab(minute=5),
+    },
+    # Nightly, off-peak: delete what is older than the privacy retention limits.
+    "privacy-enforce-retention": {
+        "task": "apps.privacy.tasks.enforce_retention",
+        "schedule": crontab(minute=40, hour=3),
     },
 }
 
@@ -217,11 +275,20 @@ TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=9
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="HEB Platform <noreply@localhost>")
 
+# Where the portal is reached from outside: the report emails link to their page there.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Third parties' tokens; first, so that a refused token answers 401 (DRF asks the
+        # first class for the WWW-Authenticate header). Without a Bearer header it passes.
+        "apps.accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.accounts.api.permissions.TokenHasScope",  # a token reads only what it is scoped to
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -235,6 +302,11 @@ SPECTACULAR_SETTINGS = {
     # 3.1 is JSON Schema 2020-12, what msgspec generates for the agent protocol.
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several serializers have a "role": name the two choice sets instead of hashed names.
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "apps.core.permissions.Role",
+        "MembershipRoleEnum": "apps.households.models.MembershipRole",
+    },
     # The API map is for signed-in users, not for anyone probing the platform.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Offline Swagger UI: the assets come from drf-spectacular-sidecar, not a CDN.
@@ -267,3 +339,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Privacy: retention limits (days; apps/privacy/retention.py deletes older rows daily).
+# Raw readings: TELEMETRY_RAW_RETENTION_DAYS above. Daily and monthly rollups, consent
+# decisions and their history (proof of consent, GDPR art. 7(1)) live as long as the household.
+# 15-minute and hourly rollups: three years covers two yearly bills and their disputes,
+# and year-on-year comparisons; older load curves reveal habits and serve nobody.
+PRIVACY_RETENTION_FINE_ROLLUP_DAYS = env.int("PRIVACY_RETENTION_FINE_ROLLUP_DAYS", default=3 * 365)
+# Who read the household's data: two years, long enough to notice and contest a read.
+PRIVACY_RETENTION_ACCESS_LOG_DAYS = env.int("PRIVACY_RETENTION_ACCESS_LOG_DAYS", default=2 * 365)
+# Notifications are news: a year.
+PRIVACY_RETENTION_NOTIFICATION_DAYS = env.int("PRIVACY_RETENTION_NOTIFICATION_DAYS", default=365)
+# Overload episodes and the guard's sheds: two years, to show a contract is undersized.
+PRIVACY_RETENTION_OVERLOAD_DAYS = env.int("PRIVACY_RETENTION_OVERLOAD_DAYS", default=2 * 365)
+# Forecasts only serve the next days and their accuracy check: six months.
+PRIVACY_RETENTION_FORECAST_DAYS = env.int("PRIVACY_RETENTION_FORECAST_DAYS", default=183)
+# Finished plans and box commands: a bit over a year, for the yearly savings summary.
+PRIVACY_RETENTION_PLAN_DAYS = env.int("PRIVACY_RETENTION_PLAN_DAYS", default=400)
+# Which reports were sent (de-duplication of sends): two years.
+PRIVACY_RETENTION_SENT_REPORT_DAYS = env.int("PRIVACY_RETENTION_SENT_REPORT_DAYS", default=2 * 365)
+# An invitee's email once the invitation has expired: three months.
+PRIVACY_RETENTION_INVITATION_DAYS = env.int("PRIVACY_RETENTION_INVITATION_DAYS", default=90)
+# Upload bookkeeping (batch ids against re-sends): the raw readings' lifetime plus a month.
+PRIVACY_RETENTION_UPLOAD_LOG_DAYS = env.int(
+    "PRIVACY_RETENTION_UPLOAD_LOG_DAYS", default=TELEMETRY_RAW_RETENTION_DAYS + 31
+)

@@ -111,9 +111,29 @@ CONSUMPTION = {
     "household_member": "200 404 404",
     "anonymous": "403 403 403",
 }
+DAILY_SERIES = {"resolution": "1d", "start": "2026-01-01", "end": "2026-01-08"}
+# The household's own privacy: its people read, its owner decides; nobody else.
+OWN_PEOPLE = {
+    **{role: "404 404 404" for role in ROLES},
+    "household_owner": "200 404 404",
+    "household_member": "200 404 404",
+    "anonymous": "403 403 403",
+}
+OWNER_ONLY = OWN_PEOPLE | {"household_member": "404 404 404"}
+# Export and erasure: the owner, or a platform admin on the household's request.
+RIGHTS = {role: "404 404 404" for role in ROLES} | {
+    "platform_admin": "{ok} {ok} {ok}",
+    "household_owner": "{ok} 404 404",
+    "anonymous": "403 403 403",
+}
+ONE_CHOICE = {"recipient": "dso", "purpose": "grid_operation", "resolution": "15m", "granted": True}
 # The agent API answers gateways only. The matrix forces each user onto the request, as if
 # some authentication had let a person through: the IsGateway permission still says 403.
 AGENT_ONLY = {role: "403 403 403" for role in ROLES} | {"anonymous": "401 401 401"}
+
+
+def erasure_confirmation(w: World, target: str) -> dict[str, Any]:
+    return {"confirm": household_of(w, target).name}
 
 
 def command_of(w: World, target: str) -> dict[str, Any]:
@@ -153,6 +173,19 @@ MATRIX: dict[str, Row] = {
     ),
     # Consumption: only through the data-access policy (monthly view: daily bars, DSO allowed).
     "api-v1:household-energy": Row("get", by_household, CONSUMPTION),
+    # The series endpoint at daily resolution: the DSO's default (opt-out) level.
+    "api-v1:household-consumption": Row(
+        "get", by_household, CONSUMPTION, body=lambda w, t: DAILY_SERIES
+    ),
+    "api-v1:household-consents": Row("get", by_household, OWN_PEOPLE),
+    "api-v1:household-consents#post": Row(
+        "post", by_household, OWNER_ONLY, body=lambda w, t: ONE_CHOICE
+    ),
+    "api-v1:household-access-log": Row("get", by_household, OWN_PEOPLE),
+    "api-v1:household-export": Row("get", by_household, ok(RIGHTS, 200)),
+    "api-v1:household-erasure#post": Row(
+        "post", by_household, ok(RIGHTS, 200), body=erasure_confirmation
+    ),
     # An empty body: 400 for everyone, and nothing about any box in the answer.
     "api-agent-v1:provision": Row("post", None, {r: "400" for r in (*ROLES, "anonymous")}),
     "api-agent-v1:heartbeat": Row("post", None, AGENT_ONLY),
@@ -221,6 +254,7 @@ def test_isolation(world: World, key: str, role: str, target_index: int) -> None
 
     expected = int(row.expected[role].split()[target_index])
     assert response.status_code == expected, (key, role, target, response.content[:300])
-    text = response.content.decode()
+    content = b"".join(response) if response.streaming else response.content
+    text = content.decode(errors="replace")
     for foreign in forbidden_ids(world, role):
         assert foreign not in text, f"{key} as {role} leaks {foreign}"

@@ -19,7 +19,7 @@ from apps.fleet.models import (
     GatewayCredential,
     MeterPairing,
 )
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 
 CLAIM_CODE = "ABCD2345EFGH"
 METER_ID = "1SAG1100042181"
@@ -35,7 +35,7 @@ class Box:
 def login(world: World, role: str | None) -> Client:
     client = Client()
     if role is not None:
-        client.force_login(world.users[role])
+        mfa_login(client, world.users[role])
     return client
 
 

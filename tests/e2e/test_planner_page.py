@@ -29,6 +29,7 @@ from apps.scheduling.models import (
 )
 from apps.scheduling.programs import programs_install
 from apps.tariffs.defaults import ensure_default_tariffs
+from tests.accounts.conftest import device_for
 from tests.conftest import World
 from tests.e2e.test_login import log_in
 from tests.factories import DeviceFactory
@@ -63,7 +64,7 @@ def test_the_owner_plans_the_dishwasher_and_cancels_it(
     )  # fmt: skip
     programs_install(device=dishwasher)
 
-    log_in(page, live_server, world.users["household_owner"].username)
+    log_in(page, live_server, "owner", totp=device_for(world.users["household_owner"]))
     page.get_by_test_id("planner-link").click()
     form = page.get_by_test_id("plan-form")
     expect(form.get_by_label("Done by")).to_have_value("2026-12-03T07:00")
@@ -107,7 +108,7 @@ def test_the_owner_adds_a_night_charging_rule_and_sees_tonight_s_blocks(
         kind=DeviceKind.EV_CHARGER, rated_power_w=7400, controllable=True,
     )  # fmt: skip
 
-    log_in(page, live_server, world.users["household_owner"].username)
+    log_in(page, live_server, "owner", totp=device_for(world.users["household_owner"]))
     page.get_by_test_id("planner-link").click()
     section = page.get_by_test_id("car-charging")
     expect(section.get_by_test_id("no-rule")).to_be_visible()

@@ -19,7 +19,7 @@ from apps.fleet import services
 from apps.fleet.models import AlarmKind, CommandStatus, GatewayAlarm, GatewayCommand
 from apps.telemetry.models import DeviceReading, IngestedBatch, MeterReading
 from gateway_agent import signing
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.fleet.conftest import (
     AGENT,
     CLAIM_CODE,
@@ -432,7 +432,7 @@ def test_the_agent_api_is_in_the_openapi_schema(world: World) -> None:
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.force_login(world.users["installer"])
+    mfa_login(client, world.users["installer"])
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     for path in ("provision/", "heartbeat/", "telemetry/", "commands/"):
         assert AGENT + path in schema["paths"]

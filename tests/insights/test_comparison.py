@@ -14,11 +14,15 @@ from apps.devices.models import DeviceKind
 from apps.energy.models import HouseholdEnergy
 from apps.households.models import Household
 from apps.insights.comparison import (
+    ComparisonGroups,
     _region_filter,
     compare,
     comparison_group,
     region_of,
 )
+from apps.insights.emails import percentile_text, report_email
+from apps.insights.reports import ReportBatch, report_build
+from apps.privacy import consent
 from tests.factories import DeviceFactory, HouseholdFactory, TenantFactory
 
 MONTH = date(2026, 5, 1)
@@ -253,3 +257,75 @@ def test_queries_do_not_grow_with_the_group(world: Any, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         result = compare(world.household, MONTH)
     assert result.available and result.group_size == 61
+
+
+# A batch of reports: each group read once ----------------------------------------------
+
+
+def test_a_batch_ranks_every_member_like_the_database(
+    world: Any, django_assert_max_num_queries: Any
+) -> None:
+    month_row(world.household, 200)
+    month_row(world.neighbour, 150)
+    members = [world.household, world.neighbour, *others(world, [150, 250, 200, 90] * 5)]
+    groups = ComparisonGroups()
+    for household in members:
+        assert compare(household, MONTH, groups) == compare(household, MONTH)
+    assert groups.reads == 1  # one group ("similar"), read for the first member only
+    with django_assert_max_num_queries(1):  # the household's own month, nothing else
+        result = compare(world.household, MONTH, groups)
+    assert result.available and result.group_size == 22 and result.level == "similar"
+
+
+def test_a_batch_keeps_groups_apart_and_the_floor(world: Any) -> None:
+    month_row(world.household, 200)
+    month_row(world.neighbour, 200)
+    electric = others(world, [300] * 3, heating_type="electric")  # widened to "region_size"
+    others(world, [200] * 13)
+    groups = ComparisonGroups()
+    ours = compare(world.household, MONTH, groups)
+    theirs = compare(electric[0], MONTH, groups)
+    assert (ours.level, ours.group_size) == ("similar", 15)
+    assert (theirs.level, theirs.group_size) == ("region_size", 18)
+    assert theirs == compare(electric[0], MONTH)
+    assert "gas boiler" in ours.group and "gas boiler" not in theirs.group
+    lonely = HouseholdFactory(tenant=world.abroad.tenant)
+    month_row(lonely, 100)
+    assert not compare(lonely, MONTH, groups).available  # alone in its tenant
+
+
+def test_the_monthly_report_carries_the_comparison(world: Any) -> None:
+    month_row(world.household, 200)
+    month_row(world.neighbour, 150)
+    others(world, [150, 250, 200] * 5)
+    batch = ReportBatch()
+    report = report_build(household=world.household, period="month", day=MONTH, batch=batch)
+    assert report.comparison == compare(world.household, MONTH)
+    assert report.comparison is not None and report.comparison.available
+    assert batch.groups.reads == 1
+    assert report_build(household=world.household, period="month", day=MONTH).comparison == (
+        report.comparison
+    )
+    assert report_build(household=world.household, period="week", day=MONTH).comparison is None
+    message = report_email(report=report, to="owner@example.invalid", language="en")
+    text = percentile_text(report.comparison)
+    assert f"{report.comparison.percentile} %" in text
+    assert text in message.body and text in str(message.alternatives[0][0])
+
+
+def test_a_household_that_objects_is_neither_compared_nor_a_comparison_input(
+    world: Any,
+) -> None:
+    """Comparison groups are built from monthly totals for energy services: a household
+    that objects to that use is left out of everyone's group and sees no comparison."""
+    month_row(world.household, 200)
+    neighbours = others(world, [150, 250, 200] * 5 + [100])
+    assert compare(world.household, MONTH).group_size == 17
+    objecting = neighbours[-1]
+    consent.consent_set(
+        household=objecting, recipient_kind="telco", purpose="energy_services",
+        resolution="1mo", granted=False, by=None,
+    )  # fmt: skip
+    assert compare(world.household, MONTH).group_size == 16
+    refused = compare(objecting, MONTH)
+    assert not refused.available and "chose not to share" in refused.reason

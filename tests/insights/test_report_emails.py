@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,11 +12,16 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from apps.households import services as households
 from apps.insights import services, tasks
-from apps.insights.emails import report_email
-from apps.insights.models import ReportSubscription, SentReport
+from apps.insights.emails import habits_text, report_context, report_email
+from apps.insights.models import ReportSubscription, SentReport, TipState
+from apps.insights.pdf import report_pdf
 from apps.insights.reports import report_build
 from tests.conftest import World
 from tests.insights.conftest import WEEK
@@ -178,3 +186,56 @@ def test_the_week_title_is_translated(
 
     with translation.override(language):
         assert period_title(report).startswith(title)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn in a reportlab PDF (its streams: ASCII85, then zlib)."""
+    streams = re.findall(rb"\bstream\r?\n(.*?)endstream", pdf, re.S)
+    return "".join(
+        zlib.decompress(base64.a85decode(s.strip().removesuffix(b"~>"))).decode("latin-1")
+        for s in streams
+    )
+
+
+@pytest.fixture
+def habits(world: World) -> None:
+    """One tip done during the DST week (42.50 a year), one open."""
+    at = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    for kind, status in (("standby", "done"), ("shift_to_cheaper_hours", "open")):
+        TipState.objects.create(
+            household=world.household, kind=kind, status=status, eur_per_year=Decimal("42.50"),
+            first_seen_at=at, updated_at=at, done_at=at if status == "done" else None,
+        )  # fmt: skip
+
+
+@override_settings(SITE_URL="https://heb.example/")
+@pytest.mark.parametrize("language", ["en", "fr", "nl", "it"])
+def test_the_email_shows_the_habits_and_links_to_the_page(
+    world: World, weeks: dict[str, Any], habits: None, language: str
+) -> None:
+    report = report_build(household=world.household, period="week", day=WEEK)
+    message = report_email(report=report, to="owner@example.invalid", language=language)
+    html = str(message.alternatives[0][0])
+    path = reverse("portal:report", args=[world.household.pk, "week", "2026-10-19"])
+    link = f"https://heb.example{path}"
+    assert link in message.body and f'href="{link}"' in html
+    with translation.override(language):
+        line = habits_text(report.habits, "EUR")
+    assert ("42.50" if language == "en" else "42,50") in line
+    assert line in message.body and escape(line) in html
+
+
+def test_the_pdf_shows_the_habits(world: World, weeks: dict[str, Any], habits: None) -> None:
+    report = report_build(household=world.household, period="week", day=WEEK)
+    with translation.override("en"):
+        text = pdf_text(report_pdf(report_context(report)))
+    assert "Saving habits" in text
+    assert "1 tip done so far, worth 42.50 EUR a year" in text and "1 open tip" in text
+
+
+@override_settings(SITE_URL="https://heb.example")
+def test_a_sent_report_links_to_its_page(world: World, subscribed: ReportSubscription) -> None:
+    assert services.reports_send_due(now=MONDAY_0705) == 2  # yesterday's and last week's
+    path = reverse("portal:report", args=[world.household.pk, "week", WEEK.isoformat()])
+    week = next(m for m in mail.outbox if f"https://heb.example{path}" in m.body)
+    assert f'href="https://heb.example{path}"' in str(week.alternatives[0][0])

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.insights.reports import report_build
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.insights.conftest import WEEK
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def url(household: Any, period: str = "week", day: str = WEEK.isoformat()) -> st
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 

@@ -3,23 +3,27 @@ counted in the reports; the insights page through the data-access policy."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from apps.energy.models import HouseholdEnergy
 from apps.households.models import Household
-from apps.insights import services
-from apps.insights.models import TipState, TipStatus
+from apps.insights import selectors, services, tasks
+from apps.insights.coaching import coaching_tips
+from apps.insights.models import TipCheck, TipState, TipStatus
 from apps.insights.reports import report_build
+from apps.insights.tips import state_text
 from apps.tariffs.defaults import ensure_default_tariffs
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.insights.test_coaching import NOW, house
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +42,7 @@ def home(world: World) -> Household:
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 
@@ -86,17 +90,42 @@ def test_done_is_counted_in_the_report(world: World, home: Household) -> None:
     services.tips_refresh(household=home, now=LATER)  # stays done, its figure kept
     assert TipState.objects.get(pk=state.pk).status == TipStatus.DONE
 
-    report = report_build(household=home, period="month", day=NOW.date())
+    report = report_build(household=home, period="month", day=LATER.date())
     assert (report.habits.done, report.habits.done_per_year, report.habits.open) == (
         1,
         state.eur_per_year,
         0,
     )
     response = client_for(world, "household_owner").get(
-        reverse("portal:report", args=[home.pk, "month", "2026-06-01"])
+        reverse("portal:report", args=[home.pk, "month", "2026-07-01"])
     )
     assert response.status_code == 200
     assert "1 tip done so far" in response.content.decode()
+
+
+def test_a_past_reports_habits_are_as_of_its_end(world: World, home: Household) -> None:
+    """Done on 6 July: June's report still shows the tip open, July's shows it done; a tip
+    dismissed in July was open at the end of June and is no longer open in July."""
+    services.tips_refresh(household=home, now=NOW)
+    TipState.objects.create(
+        household=home, kind="shift_to_cheaper_hours", first_seen_at=NOW, updated_at=NOW,
+        eur_per_year=Decimal("20.00"),
+    )  # fmt: skip
+    owner = world.users["household_owner"]
+    done = services.tip_done(user=owner, household=home, kind="standby", now=LATER)
+    services.tip_dismiss(user=owner, household=home, kind="shift_to_cheaper_hours", now=LATER)
+    TipState.objects.create(  # first seen in July: not in June's report at all
+        household=home, kind="pv_self_consumption", first_seen_at=LATER, updated_at=LATER,
+    )  # fmt: skip
+
+    def habits(day: Any, period: Any = "month") -> tuple[int, Decimal, int]:
+        report = report_build(household=home, period=period, day=day)
+        return report.habits.done, report.habits.done_per_year, report.habits.open
+
+    assert habits(NOW.date()) == (0, Decimal(0), 2)
+    assert habits(LATER.date()) == (1, done.eur_per_year, 1)
+    assert habits(datetime(2026, 7, 5).date(), "day") == (0, Decimal(0), 2)  # the day before
+    assert habits(datetime(2026, 5, 1).date()) == (0, Decimal(0), 0)  # before any tip
 
 
 def test_report_without_tips(world: World) -> None:
@@ -150,6 +179,7 @@ def test_page_access(world: World, home: Household, role: str, status: int) -> N
 
 def test_page_shows_tips_and_the_owner_ticks_one_off(world: World, home: Household) -> None:
     owner = client_for(world, "household_owner")
+    services.tips_refresh(household=home, now=NOW)
     with time_machine.travel(NOW, tick=False):
         body = owner.get(page(home)).content.decode()
         assert 'data-testid="tip-standby"' in body
@@ -166,6 +196,7 @@ def test_page_shows_tips_and_the_owner_ticks_one_off(world: World, home: Househo
 
 def test_dso_staff_reads_the_page_but_cannot_dismiss(world: World, home: Household) -> None:
     dso = client_for(world, "dso_staff")
+    services.tips_refresh(household=home, now=NOW)
     with time_machine.travel(NOW, tick=False):
         body = dso.get(page(home)).content.decode()
         assert 'data-testid="tip-standby"' in body
@@ -202,3 +233,59 @@ def test_page_says_why_there_is_no_comparison(world: World, home: Household) -> 
     assert 'data-testid="comparison-reason"' in body
     assert "Not enough similar households to compare with fairly." in body
     assert "250.0 kWh" in body or "250,0 kWh" in body
+
+
+# Tips are computed by the daily task or on request; the page only reads them -----------
+
+
+@pytest.mark.parametrize("role", ["household_owner", "dso_staff"])
+def test_a_get_never_computes_tips(
+    world: World, home: Household, role: str, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(world, role)
+    with (
+        time_machine.travel(NOW, tick=False),
+        mock.patch("apps.insights.services.coaching_tips", side_effect=AssertionError("computed")),
+    ):
+        body = client.get(page(home)).content.decode()
+    assert not TipState.objects.exists() and not TipCheck.objects.exists()
+    assert 'data-testid="tips-checked"' in body and 'data-testid="no-tips"' not in body
+    assert ('data-testid="tips-refresh"' in body) == (role == "household_owner")
+
+
+def test_the_owner_asks_for_tips_and_staff_cannot(world: World, home: Household) -> None:
+    with time_machine.travel(NOW, tick=False):
+        refused = client_for(world, "dso_staff").post(page(home))
+        assert refused.status_code == 403 and not TipCheck.objects.exists()
+        response = client_for(world, "household_owner").post(page(home))
+        assert response.status_code == 302 and response["Location"] == page(home)
+        body = client_for(world, "dso_staff").get(page(home)).content.decode()
+    assert TipCheck.objects.get(household=home).checked_at == NOW
+    assert 'data-testid="tip-standby"' in body and "EUR a year" in body
+
+
+def test_a_stored_tip_is_shown_in_the_readers_language(home: Household) -> None:
+    with translation.override("en"):
+        services.tips_refresh(household=home, now=NOW)
+    state = TipState.objects.get(household=home)
+    assert state.values["watts"] == "400"
+    with translation.override("fr"):
+        french = coaching_tips(household=home, now=NOW)[0]
+        assert state_text(state) == (french.title, french.body)
+    assert french.title != state.title  # stored in English
+    state.values = {}  # a state stored before tips kept their values: its title alone
+    assert state_text(state) == (state.title, "")
+
+
+def test_the_hourly_task_refreshes_the_stale_households_only(world: World, home: Household) -> None:
+    fresh, stale = world.neighbour, world.abroad
+    TipCheck.objects.create(household=fresh, checked_at=NOW - timedelta(hours=2))
+    TipCheck.objects.create(household=stale, checked_at=NOW - timedelta(days=2))
+    due = selectors.tips_stale(now=NOW)
+    assert home.pk in due and stale.pk in due and fresh.pk not in due
+    assert due.index(home.pk) < due.index(stale.pk)  # never checked first
+    assert selectors.tips_stale(now=NOW, limit=1) == [due[0]]
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.refresh_stale_tips() == len(due)
+    assert TipState.objects.get(household=home).kind == "standby"
+    assert not selectors.tips_stale(now=NOW)

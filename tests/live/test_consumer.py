@@ -8,10 +8,14 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.households import services as household_services
 from apps.live.consumers import CLOSE_ACCESS_ENDED, CLOSE_NOT_ALLOWED, HouseholdLiveConsumer
 from apps.live.services import frame_key, publish
+from apps.privacy import consent
+from apps.privacy.models import AccessLogEntry
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,3 +101,51 @@ def test_a_deactivated_account_loses_the_stream(world: World) -> None:
         return closed
 
     assert async_to_sync(scenario)()["code"] == CLOSE_ACCESS_ENDED
+
+
+def test_a_raw_consent_opens_the_stream_to_the_dso_and_its_withdrawal_closes_it(
+    world: World,
+) -> None:
+    """Consent changes the answer: granted, the DSO watches live (the opening is logged);
+    withdrawn, its socket closes at once, not at the next minute's re-check."""
+    dso, owner = world.users["dso_staff"], world.users["household_owner"]
+
+    def answer(granted: bool) -> None:
+        consent.consent_set(
+            household=world.household, recipient_kind="dso", purpose="grid_operation",
+            resolution="raw", granted=granted, by=owner,
+        )  # fmt: skip
+
+    answer(True)
+    device = TOTPDevice.objects.create(user=dso, name="phone", confirmed=True)
+
+    async def scenario() -> dict:
+        comm = communicator(dso, world.household.pk)
+        comm.scope["session"] = {DEVICE_ID_SESSION_KEY: device.persistent_id}
+        assert (await comm.connect())[0]
+        hello = await comm.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+        await sync_to_async(answer)(False)
+        closed: dict = await comm.receive_output(timeout=5)
+        return closed
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": CLOSE_ACCESS_ENDED}
+    entry = AccessLogEntry.objects.get()
+    assert (entry.reader, entry.resolution, entry.what) == (dso, "raw", "live stream")
+
+
+def test_staff_watch_only_from_a_session_that_gave_its_second_factor(world: World) -> None:
+    """Consent given, but a password-only session: the DSO's socket is refused."""
+    consent.consent_set(
+        household=world.household, recipient_kind="dso", purpose="grid_operation",
+        resolution="raw", granted=True, by=world.users["household_owner"],
+    )  # fmt: skip
+
+    async def scenario() -> dict:
+        comm = communicator(world.users["dso_staff"], world.household.pk)
+        comm.scope["session"] = {}
+        assert (await comm.connect())[0]
+        closed: dict = await comm.receive_output(timeout=5)
+        return closed
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": CLOSE_NOT_ALLOWED}

@@ -17,7 +17,7 @@ from apps.live.messages import notification_text
 from apps.live.models import Notification, OverloadEpisode, OverloadLevel
 from apps.live.selectors import live_history, live_snapshot
 from apps.telemetry.models import GuardAction, MeterReading
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.factories import DeviceFactory
 from tests.fleet.conftest import Box, batch, meter_reading
 from tests.live.conftest import Listener
@@ -192,7 +192,7 @@ def test_repeated_overloads_raise_a_staff_alarm(
     assert alarm.message.startswith("3 overloads in 24 h on a 9.2 kVA supply")
     # The tenant's DSO staff see it on the box's page in the console.
     client = Client()
-    client.force_login(world.users["dso_staff"])
+    mfa_login(client, world.users["dso_staff"])
     page = client.get(reverse("console:gateway", args=[paired_box.gateway.pk]))
     assert "Repeated overloads" in page.content.decode()
 

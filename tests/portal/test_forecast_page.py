@@ -16,7 +16,7 @@ from apps.energy.models import DeviceEnergy, HouseholdEnergy, Resolution
 from apps.forecasting import selectors
 from apps.forecasting.models import Forecast, PvSystem
 from apps.portal.forecast_view import energy
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.factories import DeviceFactory
 from tests.forecasting.helpers import load_rollups, pv_rollups, quarters
 
@@ -34,7 +34,7 @@ def frozen() -> Iterator[None]:
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 

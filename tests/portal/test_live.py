@@ -6,6 +6,7 @@ the page is tested against the frame the socket also sends.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from apps.live.models import Notification, OverloadLevel
 from apps.live.services import live_push
 from apps.telemetry.models import GuardAction
 from gateway_agent.protocol import DeviceReading, MeterReading, TelemetryBatch
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 
@@ -105,6 +106,18 @@ def test_before_the_first_batch_the_page_waits_and_says_the_box_is_offline(world
     page = client_for(world, "household_member").get(url(world, "live")).content.decode()
     assert "Waiting for the first readings from your box." in page
     assert "Box offline — no data received yet" in page
+
+
+def test_svg_sizes_keep_a_decimal_point_in_every_language(world: World) -> None:
+    """A French or Dutch page writes 0,5 for a half: SVG lengths must not follow."""
+    owner = world.users["household_owner"]
+    owner.language = "fr"
+    owner.save(update_fields=["language"])
+    box_seen(world, timedelta(seconds=30))
+    push(world, import_w=1333, appliance_w=777, pv_w=0)
+    page = client_for(world, "household_owner").get(url(world, "live")).content.decode()
+    assert "Direct" in page or "direct" in page  # the French page
+    assert not re.findall(r'(?:width|x|y)="[0-9]+,[0-9]', page)
 
 
 def test_an_old_last_seen_shows_the_box_offline(world: World) -> None:

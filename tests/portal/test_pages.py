@@ -6,13 +6,13 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, mfa_verify_session
 
 
 def signed_in(world: World, role: str) -> Client:
     client = Client()
     assert client.login(username=world.users[role].username, password=PASSWORD)
-    return client
+    return mfa_verify_session(client, world.users[role])  # then the TOTP code
 
 
 def test_login_page_and_anonymous_redirect(client: Client, db: None) -> None:

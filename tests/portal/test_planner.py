@@ -22,7 +22,7 @@ from apps.fleet.models import CommandStatus, GatewayCommand
 from apps.scheduling.models import ApplianceProgram, PlanRequest, PlanStatus, SchedulingPreferences
 from apps.scheduling.programs import programs_install
 from apps.tariffs.defaults import ensure_default_tariffs
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def eco(device: Any) -> ApplianceProgram:
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 

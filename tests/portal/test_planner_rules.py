@@ -23,7 +23,7 @@ from apps.portal.planner_view import _kw as planner_kw
 from apps.portal.planner_view import rule_prefix
 from apps.scheduling.models import DailyPlan, DailyPlanStatus, EvChargingRule, WaterHeaterRule
 from apps.tariffs.defaults import ensure_default_tariffs
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def boiler(wallbox: Any, world: World) -> Any:
 
 def client_for(world: World, role: str) -> Client:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_login(client, world.users[role])
     return client
 
 

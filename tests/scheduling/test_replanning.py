@@ -15,7 +15,7 @@ from apps.fleet.models import CommandStatus, GatewayCommand
 from apps.scheduling import services, tasks
 from apps.scheduling.models import PlanningRun, PlanStatus
 from apps.tariffs.models import HouseholdTariff, PricePoint, PriceSeries, Tariff
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 from tests.scheduling.test_planning_service import BRUSSELS, NOW, TOMORROW_7, eco
 from tests.tariffs.conftest import spot_prices
 
@@ -77,11 +77,11 @@ def test_the_nightly_fleet_run_reports_its_progress_and_can_run_twice(
     assert GatewayCommand.objects.filter(kind="start_program", status="pending").count() == 1
 
     operator = Client()
-    operator.force_login(world.users["telco_operator"])
+    mfa_login(operator, world.users["telco_operator"])
     page = operator.get(reverse("console:planning"))
     assert page.status_code == 200 and "1 / 1" in page.content.decode()
     dso = Client()
-    dso.force_login(world.users["dso_staff"])
+    mfa_login(dso, world.users["dso_staff"])
     assert dso.get(reverse("console:planning")).status_code == 403
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.core.permissions import Action
 from apps.tariffs.defaults import ensure_default_tariffs
 from apps.tariffs.models import PricePoint, Tariff, TempoDay
-from tests.conftest import World
+from tests.conftest import World, mfa_login
 
 LIST = reverse("console:tariffs")
 IMPORT = reverse("console:tariff-price-import")
@@ -30,7 +30,7 @@ def tariffs(world: World) -> World:
 def login(world: World, role: str | None) -> Client:
     client = Client()
     if role is not None:
-        client.force_login(world.users[role])
+        mfa_login(client, world.users[role])
     return client
 
 

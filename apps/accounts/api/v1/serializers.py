@@ -11,3 +11,12 @@ class MeOutputSerializer(serializers.ModelSerializer):
         model = User
         fields = ["username", "email", "first_name", "last_name", "role", "tenant", "language"]
         read_only_fields = fields
+
+
+class MeUpdateInputSerializer(serializers.ModelSerializer):
+    """What a user may change about themselves. Role, tenant and installer company are not
+    here: the view refuses them before this serializer is even read."""
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "language"]

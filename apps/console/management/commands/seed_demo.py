@@ -3,6 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.accounts.demo import demo_device_reset
+from apps.accounts.models import User
 from apps.console.demo import seed_demo
 from apps.forecasting.models import PvSystem
 from apps.forecasting.services import forecast_households
@@ -30,9 +32,21 @@ class Command(BaseCommand):
                 ),
                 horizon=horizon,
             )
-        lines = [f"{'username':<14} {'password':<14} {'role':<22} tenant"]
+        # Staff must give a TOTP code after the password, households before controlling
+        # devices: each demo login gets a fresh secret, like its password.
+        totp = {
+            x.username: demo_device_reset(user=User.objects.get(username=x.username)) or "-"
+            for x in demo.logins
+        }
+        lines = [f"{'username':<14} {'password':<14} {'role':<22} {'tenant':<16} TOTP secret"]
         lines += [
-            f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant}" for x in demo.logins
+            f"{x.username:<14} {x.password:<14} {x.role!s:<22} {x.tenant:<16} {totp[x.username]}"
+            for x in demo.logins
+        ]
+        lines += [
+            "",
+            "After the password, enter the TOTP code: add the secret to an authenticator app,",
+            "or print the current code: `.venv/bin/python manage.py demo_totp_code <username>`.",
         ]
         lines += ["", f"{'spare box':<14} {'claim code':<14} tenant"]
         lines += [f"{b.serial:<14} {b.claim_code:<14} {b.tenant}" for b in demo.spare_boxes]

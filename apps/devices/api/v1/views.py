@@ -8,3 +8,4 @@ class DeviceViewSet(RestrictedReadOnlyViewSet):
 
     model = Device
     serializer_class = DeviceOutputSerializer
+    api_scope = "devices"  # the scope a third party's API token needs (apps.accounts)

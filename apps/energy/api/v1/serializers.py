@@ -10,12 +10,16 @@ from rest_framework import serializers
 
 from apps.energy.costs import rounded
 from apps.energy.reports import Report
+from apps.privacy.models import Purpose
 
 
 class EnergyQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(["day", "week", "month", "year"], default="month")
     date = serializers.DateField(required=False, help_text="any day inside the period")
     unit = serializers.ChoiceField(["kwh", "money"], default="kwh")
+    purpose = serializers.ChoiceField(
+        Purpose.choices, required=False, help_text="why you read (default: your role's)"
+    )
 
 
 def kwh(wh: int | None) -> str | None:

@@ -22,6 +22,7 @@ from apps.energy.api.v1.serializers import (
     report_data,
 )
 from apps.energy.reports import BAR_RESOLUTION, energy_report
+from apps.energy.selectors import period_bounds
 from apps.privacy.policy import Resolution, consumption_access
 
 CSV_COLUMNS = (
@@ -56,6 +57,7 @@ class CSVRenderer(BaseRenderer):
 
 class HouseholdEnergyView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
+    api_scope = "consumption"  # the scope a third party's API token needs (apps.accounts)
 
     @extend_schema(
         parameters=[EnergyQuerySerializer],
@@ -78,12 +80,15 @@ class HouseholdEnergyView(APIView):
             user=request.user,
             household_id=household_id,
             resolution=Resolution(BAR_RESOLUTION[period]),
+            purpose=query.validated_data.get("purpose"),
+            what=f"API energy {period}",
         )
         household = access.household
         day = query.validated_data.get("date") or periods.local_date(
             timezone.now(), ZoneInfo(household.timezone)
         )
         report = energy_report(household=household, period=period, day=day)
+        access.covering(*period_bounds(household=household, period=period, containing=day))
         response = Response(report_data(report))
         if request.accepted_renderer.format == "csv":
             name = f"energy-{period}-{report.day.isoformat()}.csv"

@@ -29,6 +29,7 @@ class HouseholdViewSet(RestrictedReadOnlyViewSet):
 
     model = Household
     serializer_class = HouseholdOutputSerializer
+    api_scope = "households"  # the scope a third party's API token needs (apps.accounts)
 
 
 def _visible_household(request: Request, household_id: Any, action: Action) -> Household:
@@ -41,6 +42,8 @@ def _visible_household(request: Request, household_id: Any, action: Action) -> H
 
 class MemberListView(APIView):
     """The household's members (GET); an owner invites someone by email (POST)."""
+
+    api_scope = "households"
 
     @extend_schema(responses=MemberOutputSerializer(many=True))
     def get(self, request: Request, household_id: Any) -> Response:
