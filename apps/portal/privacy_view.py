@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from apps.core.permissions import HOUSEHOLD_ROLES, Action, Role
+from apps.core.permissions import Action, Role
 from apps.households.models import Household
 from apps.privacy import consent, selectors
 from apps.privacy.models import Purpose, RecipientKind, Resolution
@@ -22,17 +22,7 @@ LOG_PAGE_SIZE = 50
 
 
 def _own_household(request: HttpRequest, household_id: Any, action: Action) -> Household:
-    """Consent and the access log are the household's own: its people only (404 else)."""
-    user: Any = request.user
-    household = (
-        Household.objects.restrict(user, action)
-        .select_related("tenant")
-        .filter(pk=household_id)
-        .first()
-    )
-    if household is None or user.role not in HOUSEHOLD_ROLES:
-        raise Http404(_("No such household."))
-    return household
+    return selectors.own_household(request.user, household_id, action)
 
 
 @login_required

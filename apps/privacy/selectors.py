@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
-from apps.core.permissions import HOUSEHOLD_ROLES
+from apps.core.permissions import HOUSEHOLD_ROLES, Action
 from apps.households.models import Household
 from apps.privacy import consent
 from apps.privacy.models import (
@@ -51,6 +53,20 @@ class RecipientTable:
     name: str
     third_party: Any
     rows: list[PurposeRow]
+
+
+def own_household(user: Any, household_id: Any, action: Action) -> Household:
+    """The household if `user` is one of its own people with `action` on it, else 404:
+    consent and the access log are the household's own business."""
+    household = (
+        Household.objects.restrict(user, action)
+        .select_related("tenant")
+        .filter(pk=household_id)
+        .first()
+    )
+    if household is None or user.role not in HOUSEHOLD_ROLES:
+        raise Http404(_("No such household."))
+    return household
 
 
 def recipients(household: Household) -> list[tuple[str, RecipientKind, str, Any]]:

@@ -3,7 +3,7 @@ withdrawal on the next request, third parties, and the access log of every fine 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,25 +21,12 @@ from apps.privacy.models import (
     Resolution,
 )
 from tests.conftest import World, mfa_login
-from tests.energy.helpers import meter, store
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 DAY = "2026-03-02"
 WEEK = {"start": "2026-03-02", "end": "2026-03-09"}
-
-
-@pytest.fixture
-def data(world: World) -> World:
-    """A day of readings for our household (5-minute steps, 1.2 kW), rolled up."""
-    zone = ZoneInfo(world.household.timezone)
-    start = datetime(2026, 3, 2, tzinfo=zone)
-    store(
-        meter(world.household, start, start + timedelta(days=1), every=timedelta(minutes=5)),
-        roll=world.household,
-    )
-    return world
 
 
 def series(world: World, role: str, resolution: str, **extra: str) -> Any:

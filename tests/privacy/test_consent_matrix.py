@@ -9,10 +9,9 @@ when the household is not in the role's scope at all.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -21,7 +20,6 @@ from apps.privacy import consent
 from apps.privacy.consent import finer
 from apps.privacy.models import Resolution
 from tests.conftest import ROLES, World, mfa_login
-from tests.energy.helpers import meter, store
 
 pytestmark = pytest.mark.django_db
 
@@ -103,17 +101,6 @@ def expected_status(role: str, setting: str, resolution: str) -> int:
     return 200
 
 
-@pytest.fixture
-def home(world: World) -> World:
-    zone = ZoneInfo(world.household.timezone)
-    start = datetime(2026, 3, 2, tzinfo=zone)
-    store(
-        meter(world.household, start, start + timedelta(days=1), every=timedelta(minutes=5)),
-        roll=world.household,
-    )
-    return world
-
-
 def apply(world: World, setting: str) -> None:
     for recipient, purpose, resolution in SETTINGS[setting]:
         third = world.users["third_party"] if recipient == "third_party" else None
@@ -144,12 +131,12 @@ def spacing_ok(points: list[dict[str, Any]], finest: str) -> bool:
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
 @pytest.mark.parametrize("role", ROLES)
-def test_no_endpoint_answers_finer_than_granted(home: World, role: str, setting: str) -> None:
-    apply(home, setting)
-    client = signed_in(home, role)
+def test_no_endpoint_answers_finer_than_granted(data: World, role: str, setting: str) -> None:
+    apply(data, setting)
+    client = signed_in(data, role)
     wrong = []
     for name, (ask, resolution) in ENDPOINTS.items():
-        response = ask(client, home.household)
+        response = ask(client, data.household)
         want = expected_status(role, setting, resolution)
         if response.status_code != want:
             wrong.append((name, response.status_code, want))

@@ -14,23 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.permissions import HOUSEHOLD_ROLES, Action, Role
+from apps.core.permissions import Action, Role
 from apps.households.models import Household
 from apps.privacy import consent, selectors
 from apps.privacy.models import AccessLogEntry, Purpose, RecipientKind, Resolution
-
-
-def own_household(user: Any, household_id: Any, action: Action) -> Household:
-    """The household if `user` is one of its people with `action` on it; 404 else."""
-    household = (
-        Household.objects.restrict(user, action)
-        .select_related("tenant")
-        .filter(pk=household_id)
-        .first()
-    )
-    if household is None or user.role not in HOUSEHOLD_ROLES:
-        raise Http404("No such household.")
-    return household
 
 
 class ConsentChoiceSerializer(serializers.Serializer):
@@ -67,7 +54,7 @@ def _tables_data(household: Household) -> list[dict[str, Any]]:
 class HouseholdConsentView(APIView):
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
     def get(self, request: Request, household_id: Any) -> Response:
-        household = own_household(request.user, household_id, Action.VIEW_CONSUMPTION)
+        household = selectors.own_household(request.user, household_id, Action.VIEW_CONSUMPTION)
         return Response({"recipients": _tables_data(household)})
 
     @extend_schema(
@@ -81,7 +68,7 @@ class HouseholdConsentView(APIView):
     def post(self, request: Request, household_id: Any) -> Response:
         """One choice: one recipient, one purpose, one resolution (never a bundle)."""
         user: Any = request.user
-        household = own_household(user, household_id, Action.MANAGE_MEMBERS)
+        household = selectors.own_household(user, household_id, Action.MANAGE_MEMBERS)
         if user.role != Role.HOUSEHOLD_OWNER:
             raise Http404("No such household.")
         choice = ConsentChoiceSerializer(data=request.data)
@@ -135,7 +122,7 @@ class LogPages(PageNumberPagination):
 class HouseholdAccessLogView(APIView):
     @extend_schema(responses={200: AccessLogEntrySerializer(many=True)})
     def get(self, request: Request, household_id: Any) -> Response:
-        household = own_household(request.user, household_id, Action.VIEW_CONSUMPTION)
+        household = selectors.own_household(request.user, household_id, Action.VIEW_CONSUMPTION)
         entries = selectors.access_log(household)
         pages = LogPages()
         page = pages.paginate_queryset(entries, request, view=self)
