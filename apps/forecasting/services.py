@@ -160,13 +160,10 @@ def forecast_pv_household(
     )
     meta["clear_sky_wh"] = round(float(clear.sum()))
     if horizon == Horizon.INTRADAY:
-        seen_starts, seen_wh = selectors.pv_measured(
+        measured = selectors.pv_measured(
             household=household, start=starts[0].to_pydatetime(), end=now
         )
-        position = starts.get_indexer(seen_starts)
-        seen = position >= 0
-        forecast_so_far = float(values[position[seen]].sum())
-        measured_so_far = float(seen_wh[seen].sum())
+        forecast_so_far, measured_so_far, _seen = _so_far(starts, values, *measured)
         ratio = pv.intraday_ratio(
             measured_so_far, forecast_so_far, kwp=sum(spec.kwp for spec in specs)
         )
@@ -180,6 +177,14 @@ def forecast_pv_household(
         household=household, kind=ForecastKind.PV, horizon=horizon, day=day, now=now,
         starts=starts, values=values, meta=meta,
     )  # fmt: skip
+
+
+def _so_far(starts: Any, values: Any, seen_starts: Any, seen_wh: Any) -> tuple[float, float, int]:
+    """Forecast and measured energy over the quarters of today already measured, and how
+    many quarters that is (the intraday update scales the rest of the day by their ratio)."""
+    position = starts.get_indexer(seen_starts)
+    seen = position >= 0
+    return float(values[position[seen]].sum()), float(seen_wh[seen].sum()), int(seen.sum())
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -213,15 +218,12 @@ def forecast_load_household(
         "expected_mae_wh": round(profile.expected_mae_wh, 1),
     }
     if horizon == Horizon.INTRADAY:
-        seen_starts, seen_wh = selectors.load_measured(
+        measured = selectors.load_measured(
             household=household, start=starts[0].to_pydatetime(), end=now
         )
-        position = starts.get_indexer(seen_starts)
-        seen = position >= 0
-        forecast_so_far = float(values[position[seen]].sum())
-        measured_so_far = float(seen_wh[seen].sum())
+        forecast_so_far, measured_so_far, seen_quarters = _so_far(starts, values, *measured)
         ratio = 1.0
-        if forecast_so_far > 0 and seen.sum() >= 4:  # at least an hour seen
+        if forecast_so_far > 0 and seen_quarters >= 4:  # at least an hour seen
             ratio = min(max(measured_so_far / forecast_so_far, pv.INTRADAY_BOUNDS[0]),
                         pv.INTRADAY_BOUNDS[1])  # fmt: skip
         keep = _remaining(starts, now)

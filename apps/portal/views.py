@@ -404,13 +404,18 @@ def household_planner(request: HttpRequest, household_id: Any) -> HttpResponse:
     return _planner_page(request, household, form=form, status=400)
 
 
+def _plan(request: HttpRequest, household: Household, plan_id: Any) -> PlanRequest:
+    """One of the household's plans the reader may see (404 otherwise)."""
+    plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
+    return get_object_or_404(plans, pk=plan_id)
+
+
 @login_required
 @require_POST
 @step_up_required
 def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
     household = _household(request, household_id)
-    plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
-    plan = get_object_or_404(plans, pk=plan_id)
+    plan = _plan(request, household, plan_id)
     try:
         scheduling.plan_cancel(user=request.user, request=plan)  # PermissionDenied: a 403
     except ValidationError as error:
@@ -434,8 +439,7 @@ def plan_cancel(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpRe
 def plan_start_now(request: HttpRequest, household_id: Any, plan_id: Any) -> HttpResponse:
     """The household overrides the plan: start the programme at once."""
     household = _household(request, household_id)
-    plans = PlanRequest.objects.restrict(request.user, Action.VIEW).filter(household=household)
-    plan = get_object_or_404(plans, pk=plan_id)
+    plan = _plan(request, household, plan_id)
     try:
         scheduling.plan_start_now(user=request.user, request=plan, now=timezone.now())
     except ValidationError as error:

@@ -120,7 +120,7 @@ def daily_plan(*, household: Household, day: date, now: datetime) -> list[DailyP
     )
     if not ev_rules and not wh_rules and not battery_rules:
         return []
-    start = services._ceil_quarter(now)
+    start = services.ceil_quarter(now)
     previous = {p.device_id: p for p in DailyPlan.objects.filter(household=household, day=day)}
     evs = [_ev_load(household, r, start, previous.get(r.device_id)) for r in ev_rules]
     heaters = [_heater_load(household, r, start, previous.get(r.device_id)) for r in wh_rules]
@@ -162,14 +162,16 @@ def _plan_round(
         context = services.planning_context(household=household, start=start, end=end)
     except (NoTariff, MissingPrice) as error:
         # Keep what was planned with the prices known then; say why nothing new was.
-        reason = services._price_reason(error)
+        reason = services.price_reason(error)
         for load in ready:
             kept = DailyPlan.objects.filter(household=household, day=day, device=load.device)
             if not kept.exclude(status=DailyPlanStatus.NOT_PLANNED).exists():
                 status = DailyPlanStatus.NOT_PLANNED
                 out.append(_record(household, day, load, start, status, [reason]))
         return out
-    slots = _add_load(services._with_planned_loads(context.slots, context.planned), earlier)
+    slots = services.with_extra_load(
+        services.with_planned_loads(context.slots, context.planned), earlier
+    )
     ev = next((load for load in ready if load.kind == EV), None)
     heater = next((load for load in ready if load.kind == WATER_HEATER), None)
     battery = next((load for load in ready if load.kind == BATTERY), None)
@@ -435,19 +437,6 @@ def _sooner_on_ties(slots: list[opt.Slot]) -> list[opt.Slot]:
     return [replace(s, import_price=s.import_price + TIE_BREAK * t) for t, s in enumerate(slots)]
 
 
-def _add_load(slots: list[opt.Slot], extra: dict[datetime, float]) -> list[opt.Slot]:
-    if not extra:
-        return slots
-    return [
-        opt.Slot(
-            start=s.start, import_price=s.import_price, export_price=s.export_price,
-            pv_kw=s.pv_kw, base_load_kw=s.base_load_kw + extra.get(s.start, 0.0),
-            duration_h=s.duration_h,
-        )
-        for s in slots
-    ]  # fmt: skip
-
-
 # From kW per quarter to blocks and commands ---------------------------------------------
 
 
@@ -596,8 +585,8 @@ def _record(
             "status": status, "horizon_start": start, "horizon_end": load.end,
             "target_kwh": Decimal(str(round(load.target_kwh, 3))),
             "blocks": [block.as_json() for block in blocks],
-            "expected_cost": None if expected is None else services._money(expected),
-            "cost_if_now": None if if_now is None else services._money(if_now),
+            "expected_cost": None if expected is None else services.money_rounded(expected),
+            "cost_if_now": None if if_now is None else services.money_rounded(if_now),
             "reasons": reasons,
         },
     )  # fmt: skip

@@ -80,7 +80,7 @@ def plan_appliance(
         .exists()
     ):
         raise PermissionDenied(_("You may not control this device."))
-    start = _ceil_quarter(max(now, earliest_start or now))
+    start = ceil_quarter(max(now, earliest_start or now))
     duration = QUARTER * len(program.profile_w)
     _check_window(start, done_by, duration)
     household = device.household
@@ -91,7 +91,7 @@ def plan_appliance(
     try:
         context = _context_with_known_prices(household, start, done_by, duration)
     except (NoTariff, MissingPrice) as error:
-        request.status, request.reasons = PlanStatus.INFEASIBLE, [_price_reason(error)]
+        request.status, request.reasons = PlanStatus.INFEASIBLE, [price_reason(error)]
         request.save()
         return request
     if context.end < done_by:
@@ -230,7 +230,7 @@ def plans_refresh(*, household: Household, now: datetime) -> int:
 
 def _replan(request: PlanRequest, now: datetime) -> int:
     program = request.program
-    start = _ceil_quarter(max(now, request.earliest_start))
+    start = ceil_quarter(max(now, request.earliest_start))
     try:
         context = planning_context(household=request.household, start=start, end=request.done_by)
     except (NoTariff, MissingPrice):
@@ -359,7 +359,7 @@ def _context_with_known_prices(
 
 def _problem(context: Context, program: ApplianceProgram, request: PlanRequest) -> opt.Problem:
     """The MILP: the asked programme over the slots, the planned ones as fixed loads."""
-    slots = _with_planned_loads(context.slots, context.planned)
+    slots = with_planned_loads(context.slots, context.planned)
     limit = context.household.supply_limit()
     appliance = opt.Appliance(
         name=str(program.device),
@@ -376,7 +376,7 @@ def _problem(context: Context, program: ApplianceProgram, request: PlanRequest) 
     )
 
 
-def _with_planned_loads(slots: list[opt.Slot], planned: list[PlanRequest]) -> list[opt.Slot]:
+def with_planned_loads(slots: list[opt.Slot], planned: list[PlanRequest]) -> list[opt.Slot]:
     """Programmes already planned add their profile to the base load of their quarters."""
     extra: dict[datetime, float] = {}
     for request in planned:
@@ -384,6 +384,13 @@ def _with_planned_loads(slots: list[opt.Slot], planned: list[PlanRequest]) -> li
         for offset, watts in enumerate(request.program.profile_w):
             moment = request.planned_start + offset * QUARTER
             extra[moment] = extra.get(moment, 0.0) + watts / 1000
+    return with_extra_load(slots, extra)
+
+
+def with_extra_load(slots: list[opt.Slot], extra: dict[datetime, float]) -> list[opt.Slot]:
+    """The slots with `extra` kW added to the base load of the quarters it names."""
+    if not extra:
+        return slots
     return [
         opt.Slot(
             start=s.start, import_price=s.import_price, export_price=s.export_price,
@@ -430,8 +437,8 @@ def _record_plan(
     without = _cost_without_appliance(context)
     request.status = PlanStatus.PLANNED
     request.planned_start = run.start
-    request.expected_cost = _money(plan.total_cost - without)
-    request.cost_if_now = _money(plan.baseline_cost - without)
+    request.expected_cost = money_rounded(plan.total_cost - without)
+    request.cost_if_now = money_rounded(plan.baseline_cost - without)
 
 
 def _record_infeasible(
@@ -446,21 +453,21 @@ def _record_infeasible(
 
 def _cost_without_appliance(context: Context) -> float:
     """The same quarters with the other loads only: the programme's cost is the difference."""
-    slots = _with_planned_loads(context.slots, context.planned)
+    slots = with_planned_loads(context.slots, context.planned)
     imports = [max(s.base_load_kw - s.pv_kw, 0.0) for s in slots]
     exports = [max(s.pv_kw - s.base_load_kw, 0.0) for s in slots]
     problem = opt.Problem(slots=slots, limit_kw=1e6, timezone=context.household.timezone)
     return opt.evaluate_costs(problem, imports, exports).total
 
 
-def _money(value: float) -> Decimal:
+def money_rounded(value: float) -> Decimal:
     return Decimal(str(value)).quantize(MONEY)
 
 
 # Checks ---------------------------------------------------------------------------------
 
 
-def _ceil_quarter(moment: datetime) -> datetime:
+def ceil_quarter(moment: datetime) -> datetime:
     seconds = moment.timestamp()
     return datetime.fromtimestamp(math.ceil(seconds / 900) * 900, tz=moment.tzinfo)
 
@@ -481,7 +488,7 @@ def _require_control(user: Any, request: PlanRequest) -> None:
         raise PermissionDenied(_("You may not control this device."))
 
 
-def _price_reason(error: Exception) -> str:
+def price_reason(error: Exception) -> str:
     if isinstance(error, MissingPrice):
         return _(
             "The prices for part of this period are not published yet (%(detail)s). "
